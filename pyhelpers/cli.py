@@ -1,0 +1,301 @@
+"""The ``manylinux-nix`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from . import __version__, lockfile, requirements_txt
+from .errors import UsageError, UserError
+from .http import HttpClient
+from .index import DEFAULT_INDEX, Index
+from .lock import Locker, LockRequest, document
+from .target import SYSTEMS, Target, default_release, make_target, releases
+
+log = logging.getLogger("manylinux-nix")
+
+
+def host_system() -> str:
+    """The default --system: this machine's, as ``builtins.currentSystem`` would say."""
+    machine = {"arm64": "aarch64", "amd64": "x86_64"}.get(
+        platform.machine().lower(), platform.machine().lower()
+    )
+    system = f"{machine}-{platform.system().lower()}"
+    return system if system in SYSTEMS else "x86_64-linux"
+
+
+class Progress:
+    """A one-line status on stderr, only when stderr is a terminal and not --quiet."""
+
+    def __init__(self, stream: TextIO, enabled: bool) -> None:
+        self.stream, self.enabled, self.width = stream, enabled and stream.isatty(), 0
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            line = message[:100]
+            self.stream.write("\r" + line.ljust(self.width))
+            self.stream.flush()
+            self.width = len(line)
+
+    def done(self) -> None:
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def _add_target_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("target")
+    g.add_argument(
+        "--system",
+        action="append",
+        metavar="SYSTEM",
+        help=f"Nix system, repeatable (default: this machine's, {host_system()}); "
+        "append -musl or pass --musl for musl",
+    )
+    g.add_argument(
+        "--python",
+        action="append",
+        metavar="X.Y[t]",
+        help="Python version, repeatable; 't' for free-threaded, e.g. 3.13t (default: 3.13)",
+    )
+    g.add_argument(
+        "--nixpkgs",
+        metavar="RELEASE",
+        choices=sorted(releases()),
+        help=f"nixpkgs release whose glibc and gcc the target has (default: {default_release()})",
+    )
+    g.add_argument("--glibc", metavar="X.Y", help="target glibc version (overrides --nixpkgs)")
+    g.add_argument("--musl", action="store_true", help="Linux targets use musl (musllinux wheels)")
+    g.add_argument("--macos", metavar="X.Y", help="macOS deployment target for darwin systems")
+
+
+def _add_index_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("index")
+    g.add_argument(
+        "-i",
+        "--index-url",
+        metavar="URL",
+        help=f"Simple API index (default: {DEFAULT_INDEX}); credentials in the URL are "
+        "used, never written",
+    )
+    g.add_argument(
+        "--extra-index-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="more indexes, asked in order when earlier ones lack a project",
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="read timeout per request (default: 60)",
+    )
+    g.add_argument(
+        "--retries", type=int, default=5, help="retries on 429/5xx/connection errors (default: 5)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manylinux-nix",
+        description="Lock prebuilt Python wheels for Nix targets.",
+    )
+    parser.add_argument("--version", action="version", version=f"manylinux-nix {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output on stderr"
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
+    common.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lock = sub.add_parser(
+        "lock",
+        parents=[common],
+        help="resolve and lock wheels for targets",
+        description="Resolve requirements per target and write a lock file.",
+    )
+    lock.add_argument(
+        "requirements",
+        nargs="*",
+        metavar="REQUIREMENT",
+        help="PEP 508 requirements, e.g. 'numpy==2.4.6' scipy",
+    )
+    lock.add_argument(
+        "-r",
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="pip requirements file (hashes, -r includes, index options honoured)",
+    )
+    lock.add_argument(
+        "-o",
+        "--output",
+        default="wheels.lock.json",
+        metavar="FILE",
+        help="lock file to write atomically, - for stdout (default: wheels.lock.json)",
+    )
+    lock.add_argument("--no-deps", action="store_true", help="lock only the named packages")
+    lock.add_argument("--pre", action="store_true", help="allow pre-releases")
+    _add_target_options(lock)
+    _add_index_options(lock)
+
+    prefetch = sub.add_parser(
+        "prefetch",
+        parents=[common],
+        help="URL and SRI hash of one wheel",
+        description="Print the URL, file name and SRI hash of the wheel "
+        "each target would use, like nix-prefetch-url.",
+    )
+    prefetch.add_argument("requirement", metavar="NAME==VERSION")
+    prefetch.add_argument("--pre", action="store_true", help="allow pre-releases")
+    _add_target_options(prefetch)
+    _add_index_options(prefetch)
+    return parser
+
+
+def _targets(args: argparse.Namespace) -> list[Target]:
+    systems = args.system or [host_system()]
+    pythons = args.python or ["3.13"]
+    return [
+        make_target(s, py, nixpkgs=args.nixpkgs, glibc=args.glibc, musl=args.musl, macos=args.macos)
+        for s in systems
+        for py in pythons
+    ]
+
+
+def _requirement(text: str) -> Requirement:
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        raise UsageError(f"invalid requirement {text!r}: {reason}") from exc
+    if req.url:
+        raise UsageError(f"{text!r}: direct URL requirements are not supported; name a version")
+    return req
+
+
+def _client(args: argparse.Namespace) -> HttpClient:
+    return HttpClient(timeout=(min(10.0, args.timeout), args.timeout), retries=args.retries)
+
+
+def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
+    reqs = [_requirement(r) for r in args.requirements]
+    index_url, extra = args.index_url, list(args.extra_index_url)
+    hashes: dict[str, frozenset[str]] = {}
+    pre = args.pre
+    for path in args.requirement:
+        parsed = requirements_txt.parse(Path(path))
+        reqs += parsed.requirements
+        index_url = index_url or parsed.index_url
+        extra += parsed.extra_index_urls
+        pre = pre or parsed.pre
+        hashes.update({k: frozenset(v) for k, v in parsed.hashes.items()})
+    if not reqs:
+        raise UsageError("nothing to lock: name requirements or pass -r requirements.txt")
+    client = _client(args)
+    index = Index.open(client, index_url, extra)
+    request = LockRequest(
+        reqs, _targets(args), no_deps=args.no_deps, pre=pre, allowed_hashes=hashes
+    )
+    targets = Locker(client, index, progress).lock(request)
+    progress.done()
+    doc = document(request, targets, index.urls)
+    lockfile.write(doc, args.output)
+    summary = {
+        "output": args.output,
+        "targets": {
+            k: {n: p["version"] for n, p in t["packages"].items()} for k, t in targets.items()
+        },
+    }
+    if args.json and args.output != "-":
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    elif not args.quiet:
+        for key, t in targets.items():
+            names = ", ".join(f"{n} {p['version']}" for n, p in t["packages"].items())
+            print(f"{key}: {names}", file=sys.stderr)
+        where = "stdout" if args.output == "-" else args.output
+        print(f"locked {len(targets)} target(s) into {where}", file=sys.stderr)
+    return 0
+
+
+def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
+    req = _requirement(args.requirement)
+    client = _client(args)
+    index = Index.open(client, args.index_url, args.extra_index_url)
+    request = LockRequest([req], _targets(args), no_deps=True, pre=args.pre)
+    locker = Locker(client, index, progress)
+    results: list[dict[str, Any]] = []
+    for target in request.targets:
+        for pin in locker.pins(request, target):
+            entry = locker.entry(pin, None)
+            results.append(
+                {
+                    "target": target.key,
+                    **{
+                        k: entry[k]
+                        for k in ("name", "version", "filename", "url", "hash", "sha256", "size")
+                    },
+                }
+            )
+    progress.done()
+    if args.json:
+        print(json.dumps(results, indent=2, sort_keys=True))
+    else:
+        for r in results:
+            print(f"{r['target']}: {r['filename']}\n  url:  {r['url']}\n  hash: {r['hash']}")
+    return 0
+
+
+COMMANDS = {"lock": cmd_lock, "prefetch": cmd_prefetch}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = (
+        logging.WARNING
+        if not args.verbose
+        else (logging.INFO if args.verbose == 1 else logging.DEBUG)
+    )
+    if args.quiet:
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="manylinux-nix: %(message)s", stream=sys.stderr)
+    progress = Progress(sys.stderr, enabled=not args.quiet and not args.verbose)
+    try:
+        return COMMANDS[args.command](args, progress)
+    except UserError as exc:
+        progress.done()
+        # One line, always: a hostile name with a newline must not forge extra output lines.
+        line = redact_message(str(exc)).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"manylinux-nix: error: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        progress.done()
+        print("manylinux-nix: interrupted; no file was changed", file=sys.stderr)
+        return 130
+
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
+
+
+def redact_message(message: str) -> str:
+    """Errors may quote a URL the user typed; never echo its credentials."""
+    return _USERINFO.sub("", message)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

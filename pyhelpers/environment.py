@@ -1,0 +1,46 @@
+"""How a target answers PEP 508 environment markers."""
+
+from __future__ import annotations
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+
+from .target import Target
+
+_SYS_PLATFORM = {"linux": "linux", "darwin": "darwin"}
+_PLATFORM_SYSTEM = {"linux": "Linux", "darwin": "Darwin"}
+
+
+def marker_environment(target: Target) -> dict[str, str]:
+    """Every marker variable, set for the target.
+
+    All keys are given because ``Marker.evaluate`` merges the dict over the *host's*
+    environment: a missing key would silently take this machine's value.
+    """
+    py = target.python
+    return {
+        "implementation_name": "cpython",
+        "implementation_version": py.full,
+        "os_name": "posix",
+        "platform_machine": target.arch,
+        "platform_release": "",
+        "platform_system": _PLATFORM_SYSTEM[target.os],
+        "platform_version": "",
+        "python_full_version": py.full,
+        "platform_python_implementation": "CPython",
+        "python_version": f"3.{py.minor}",
+        "sys_platform": _SYS_PLATFORM[target.os],
+    }
+
+
+def marker_holds(marker: Marker | None, env: dict[str, str], extra: str = "") -> bool:
+    if marker is None:
+        return True
+    return marker.evaluate({**env, "extra": extra})
+
+
+def requirement_applies(req: Requirement, env: dict[str, str], extras: frozenset[str]) -> bool:
+    """Whether a Requires-Dist entry applies to a candidate installed with ``extras``."""
+    if req.marker is None:
+        return True
+    return any(marker_holds(req.marker, env, e) for e in ("", *sorted(extras)))

@@ -1,0 +1,71 @@
+"""Read projects from one or more Simple API indexes.
+
+The first index that knows a project answers for it, as uv does by default: merging
+all indexes lets a public upload shadow a private package (dependency confusion).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from . import simple
+from .errors import UserError
+from .http import HttpClient, redact, status_error
+
+log = logging.getLogger(__name__)
+
+DEFAULT_INDEX = "https://pypi.org/simple/"
+
+
+@dataclass(frozen=True)
+class Project:
+    name: NormalizedName
+    index_url: str  # credential-free
+    files: tuple[simple.IndexFile, ...]
+
+
+@dataclass
+class Index:
+    client: HttpClient
+    urls: list[str]
+    _projects: dict[NormalizedName, Project] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, client: HttpClient, index_url: str | None, extra: list[str]) -> Index:
+        urls = [client.add_url_credentials(u) for u in [index_url or DEFAULT_INDEX, *extra]]
+        return cls(client, [u if u.endswith("/") else u + "/" for u in urls])
+
+    def project(self, name: str) -> Project:
+        """All files of ``name``, from the first index that has it (cached per run)."""
+        key = canonicalize_name(name)
+        if key not in self._projects:
+            self._projects[key] = self._fetch(key)
+        return self._projects[key]
+
+    def _fetch(self, name: NormalizedName) -> Project:
+        for base in self.urls:
+            page = f"{base}{name}/"
+            response = self.client.get(page, headers={"Accept": simple.ACCEPT})
+            if response.status_code == 404:
+                log.debug("%s: not on %s", name, base)
+                continue
+            if response.status_code != 200:
+                raise status_error(response, f"project {name!r}")
+            files = _parse(response.text, response.headers.get("Content-Type", ""), response.url)
+            log.info("%s: %d files on %s", name, len(files), redact(base))
+            return Project(name, base, tuple(files))
+        where = ", ".join(redact(u) for u in self.urls)
+        raise UserError(f"unknown package {name!r}: no such project on {where}; check the name")
+
+
+def _parse(text: str, content_type: str, url: str) -> list[simple.IndexFile]:
+    ctype = content_type.split(";")[0].strip().lower()
+    where = redact(url)
+    if ctype == simple.JSON_TYPE:
+        return simple.parse_json(text, url, where)
+    if ctype in simple.HTML_TYPES or ctype == "":
+        return simple.parse_html(text, url)
+    raise UserError(f"{where}: the index answered with {ctype!r}, not a Simple API page")

@@ -1,0 +1,101 @@
+"""The lock file: JSON that the Nix side reads with ``builtins.fromJSON``.
+
+Schema (``version`` 1) is documented in ``docs/lock-format.md``. Output is canonical
+(sorted keys, fixed indentation, no timestamps) so the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .cache import write_bytes_atomic
+from .errors import UserError
+from .resolve import Pin
+from .target import Target
+
+LOCK_VERSION = 1
+
+
+def sri_sha256(hexdigest: str) -> str:
+    """``sha256-<base64>``: the form fixed-output derivations take (Nix 2.8 cannot convert)."""
+    return "sha256-" + base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
+
+
+def package_entry(pin: Pin, sha256: str, size: int | None) -> dict[str, Any]:
+    return {
+        "name": pin.name,
+        "version": str(pin.version),
+        "filename": pin.file.filename,
+        "url": pin.file.url,
+        "hash": sri_sha256(sha256),
+        "sha256": sha256,
+        "size": size,
+        "requires_python": pin.file.requires_python,
+        "index": pin.index_url,
+        "dependencies": list(pin.dependencies),
+    }
+
+
+def target_entry(target: Target, packages: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    libc_version = target.libc_version
+    return {
+        "system": target.system_key,
+        "python": target.python.short,
+        "abi": target.python.abi,
+        "libc": target.libc,
+        "libc_version": f"{libc_version[0]}.{libc_version[1]}" if libc_version else None,
+        "macos": f"{target.macos[0]}.{target.macos[1]}" if target.macos else None,
+        "nixpkgs": target.nixpkgs,
+        "gcc": target.gcc,
+        "packages": {p["name"]: p for p in packages},
+    }
+
+
+def lock_document(
+    requirements: Sequence[str],
+    indexes: Sequence[str],
+    options: dict[str, Any],
+    targets: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "version": LOCK_VERSION,
+        "generator": f"manylinux-nix {__version__}",
+        "requirements": list(requirements),
+        "indexes": list(indexes),
+        "options": options,
+        "targets": targets,
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def write(document: dict[str, Any], output: str) -> None:
+    """Write to ``output`` atomically (``-`` is stdout). The old file survives any failure."""
+    text = dumps(document)
+    if output == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        write_bytes_atomic(Path(output), text.encode("utf-8"))
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}; check the path") from exc
+
+
+def read(path: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(Path(path).read_text("utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such lock file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not a JSON lock file ({exc})") from exc
+    if not isinstance(doc, dict) or doc.get("version") != LOCK_VERSION:
+        raise UserError(f"{path}: not a manylinux-nix lock of version {LOCK_VERSION}")
+    return doc

@@ -1,0 +1,101 @@
+"""Core metadata (Requires-Dist, Requires-Python) of a wheel, as cheaply as the index allows.
+
+Order: the PEP 658 ``.metadata`` file when the index advertises it; the same URL when
+the index serves it without advertising it (seen on PyPI mirrors), remembered per host
+so an index without it costs one probe; else the wheel itself, downloaded into the
+cache where ``inspect`` will want it anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from packaging.metadata import parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+
+from .cache import cache_dir, write_bytes_atomic
+from .download import fetch_file
+from .errors import UserError
+from .http import HttpClient
+from .simple import IndexFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CoreMetadata:
+    requires_dist: tuple[Requirement, ...]
+    requires_python: str | None
+
+
+def parse_metadata(data: bytes, filename: str) -> CoreMetadata:
+    raw, _unparsed = parse_email(data)
+    requirements = []
+    for text in raw.get("requires_dist", []):
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as exc:
+            raise UserError(f"{filename}: invalid Requires-Dist {text!r} ({exc})") from exc
+    return CoreMetadata(tuple(requirements), raw.get("requires_python"))
+
+
+def metadata_from_wheel(path: str, filename: str) -> bytes:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [
+                n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")
+            ]
+            if len(names) != 1:
+                raise UserError(f"{filename}: expected one .dist-info/METADATA, found {len(names)}")
+            return zf.read(names[0])
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise UserError(
+            f"{filename}: not a readable zip file ({exc}); the wheel is corrupt"
+        ) from exc
+
+
+@dataclass
+class MetadataSource:
+    client: HttpClient
+    _serves_unadvertised: dict[str, bool] = field(default_factory=dict)
+
+    def get(self, file: IndexFile) -> CoreMetadata:
+        cached = cache_dir("metadata") / f"{file.sha256}.METADATA" if file.sha256 else None
+        if cached is not None and cached.exists():
+            return parse_metadata(cached.read_bytes(), file.filename)
+        data = self._from_index(file)
+        sha256 = file.sha256
+        if data is None:
+            path, sha256 = fetch_file(self.client, file)
+            data = metadata_from_wheel(str(path), file.filename)
+        if sha256:
+            write_bytes_atomic(cache_dir("metadata") / f"{sha256}.METADATA", data)
+        return parse_metadata(data, file.filename)
+
+    def _from_index(self, file: IndexFile) -> bytes | None:
+        host = urlsplit(file.url).netloc
+        if not file.core_metadata and self._serves_unadvertised.get(host) is False:
+            return None
+        response = self.client.get(file.url + ".metadata")
+        if response.status_code != 200:
+            if not file.core_metadata:
+                self._serves_unadvertised[host] = False
+            log.debug("%s.metadata: HTTP %d", file.filename, response.status_code)
+            return None
+        data = response.content
+        if not file.core_metadata and not data.startswith(b"Metadata-Version:"):
+            # Some servers answer 200 with an HTML page for any path.
+            self._serves_unadvertised[host] = False
+            return None
+        expected = file.core_metadata_sha256
+        if expected and hashlib.sha256(data).hexdigest() != expected:
+            raise UserError(
+                f"{file.filename}.metadata does not match the sha256 the index gave; refusing it"
+            )
+        if not file.core_metadata:
+            self._serves_unadvertised[host] = True
+        return data
