@@ -1,0 +1,135 @@
+"""Shared fixtures: an isolated environment, in-process and real package indexes."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from indexserver import IndexServer
+
+PYPISERVER_START_TIMEOUT = 30.0
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keep tests away from the user's caches, pip configuration and credentials."""
+    home = tmp_path_factory.mktemp("env")
+    netrc = home / "netrc"
+    netrc.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("NETRC", str(netrc))
+    # pip reads no configuration file at all when this points at the null device.
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    monkeypatch.setenv("PIP_NO_INPUT", "1")
+    for variable in (
+        "PIP_INDEX_URL",
+        "PIP_EXTRA_INDEX_URL",
+        "PIP_FIND_LINKS",
+        "PIP_TRUSTED_HOST",
+        "PIP_NO_INDEX",
+    ):
+        monkeypatch.delenv(variable, raising=False)
+    # A configured proxy would otherwise be asked for 127.0.0.1 as well.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def wheel_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "wheels"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def index_factory() -> Iterator[Callable[..., IndexServer]]:
+    """Call with ``(root, **IndexServer options)``; returns a running server."""
+    servers: list[IndexServer] = []
+
+    def start(root: Path, **options: Any) -> IndexServer:
+        server = IndexServer(root, **options).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + PYPISERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"pypiserver exited early:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    raise RuntimeError(f"pypiserver did not answer at {url}:\n{log.read_text()}")
+
+
+@pytest.fixture
+def pypiserver_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], str]]:
+    """Call with a package directory; returns the simple URL of a real pypiserver."""
+    processes: list[subprocess.Popen[bytes]] = []
+    logs = tmp_path_factory.mktemp("pypiserver")
+
+    def start(root: Path) -> str:
+        port = _free_port()
+        log = logs / f"{port}.log"
+        command = [
+            sys.executable,
+            "-m",
+            "pypiserver",
+            "run",
+            "-p",
+            str(port),
+            "-i",
+            "127.0.0.1",
+            "-a",
+            ".",
+            "-P",
+            ".",  # no authentication for any action
+            "--disable-fallback",  # never redirect unknown projects to pypi.org
+            "--backend",
+            "simple-dir",  # re-list the directory, so later files show up
+            "--server",
+            "wsgiref",  # the same server whatever else is installed
+            str(root),
+        ]
+        with log.open("wb") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}/simple/"
+        _wait_until_up(url, process, log)
+        return url
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
