@@ -531,3 +531,33 @@ def test_cli_entry_point_runs_as_a_program(
         check=False,
     )
     assert bad.returncode == 2 and "not a known Nix system" in bad.stderr
+
+
+def test_netrc_credentials_are_used_but_never_written(
+    project: Path,
+    index_factory: Callable[..., IndexServer],
+    run: Run,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = index_factory(project, auth=("bob", "netrc-pw"))
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login bob password netrc-pw\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    out = tmp_path / "l.json"
+    code, stdout, err = run(
+        "lock",
+        "app",
+        "-i",
+        index.url,
+        "-o",
+        out,
+        "--python",
+        "3.12",
+        "--system",
+        "x86_64-linux",
+        "--json",
+    )
+    assert code == 0, err
+    assert "netrc-pw" not in out.read_text() + stdout + err
+    assert "bob" not in out.read_text()
