@@ -10,16 +10,20 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from . import __version__, lockfile, requirements_txt
+from . import __version__
 from .errors import UsageError, UserError
-from .http import HttpClient
-from .index import DEFAULT_INDEX, Index
-from .lock import Locker, LockRequest, document
 from .target import SYSTEMS, Target, default_release, make_target, releases
+from .urls import DEFAULT_INDEX
+
+if TYPE_CHECKING:
+    from .http import HttpClient
+
+# Commands import what they need when they run: `inspect` of a local file should not
+# pay for requests and resolvelib at start-up.
 
 log = logging.getLogger("manylinux-nix")
 
@@ -150,6 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lock.add_argument("--no-deps", action="store_true", help="lock only the named packages")
     lock.add_argument("--pre", action="store_true", help="allow pre-releases")
+    lock.add_argument(
+        "--no-inspect",
+        action="store_true",
+        help="do not download and inspect Linux wheels (no 'facts' in the lock)",
+    )
     _add_target_options(lock)
     _add_index_options(lock)
 
@@ -164,6 +173,22 @@ def build_parser() -> argparse.ArgumentParser:
     prefetch.add_argument("--pre", action="store_true", help="allow pre-releases")
     _add_target_options(prefetch)
     _add_index_options(prefetch)
+    inspect = sub.add_parser(
+        "inspect",
+        parents=[common],
+        help="what native libraries a wheel needs",
+        description="Read every ELF file in a wheel and classify each needed library: vendored, "
+        "glibc, GPU driver, sibling wheel, nixpkgs attribute, or unknown.",
+    )
+    inspect.add_argument(
+        "sources",
+        nargs="+",
+        metavar="WHEEL",
+        help="a wheel file, an http(s) URL of one, or a requirement such as "
+        "'torch==2.9.1' (resolved for the first --system/--python)",
+    )
+    _add_target_options(inspect)
+    _add_index_options(inspect)
     return parser
 
 
@@ -189,10 +214,16 @@ def _requirement(text: str) -> Requirement:
 
 
 def _client(args: argparse.Namespace) -> HttpClient:
+    from .http import HttpClient
+
     return HttpClient(timeout=(min(10.0, args.timeout), args.timeout), retries=args.retries)
 
 
 def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
+    from . import lockfile, requirements_txt
+    from .index import Index
+    from .lock import Locker, LockRequest, document
+
     reqs = [_requirement(r) for r in args.requirements]
     index_url, extra = args.index_url, list(args.extra_index_url)
     hashes: dict[str, frozenset[str]] = {}
@@ -209,7 +240,12 @@ def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
     client = _client(args)
     index = Index.open(client, index_url, extra)
     request = LockRequest(
-        reqs, _targets(args), no_deps=args.no_deps, pre=pre, allowed_hashes=hashes
+        reqs,
+        _targets(args),
+        no_deps=args.no_deps,
+        pre=pre,
+        allowed_hashes=hashes,
+        inspect=not args.no_inspect,
     )
     targets = Locker(client, index, progress).lock(request)
     progress.done()
@@ -233,6 +269,9 @@ def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
 
 
 def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
+    from .index import Index
+    from .lock import Locker, LockRequest
+
     req = _requirement(args.requirement)
     client = _client(args)
     index = Index.open(client, args.index_url, args.extra_index_url)
@@ -260,7 +299,50 @@ def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
-COMMANDS = {"lock": cmd_lock, "prefetch": cmd_prefetch}
+def cmd_inspect(args: argparse.Namespace, progress: Progress) -> int:
+    from . import inspect as inspection
+    from .classify import classify
+
+    target = _targets(args)[0]
+    reports = []
+    for source in args.sources:
+        progress(f"inspecting {inspection.describe_source(source)}")
+        if Path(source).is_file():
+            path, filename, sha256 = Path(source), Path(source).name, None
+        elif "://" in source:
+            from .download import fetch_url
+
+            path, filename, sha256 = fetch_url(_client(args), source)
+        else:
+            from .download import fetch_file
+            from .index import Index
+            from .lock import Locker, LockRequest
+
+            client = _client(args)
+            index = Index.open(client, args.index_url, args.extra_index_url)
+            request = LockRequest([_requirement(source)], [target], no_deps=True)
+            [pin] = Locker(client, index, progress).pins(request, target)
+            path, sha256 = fetch_file(client, pin.file)
+            filename = pin.file.filename
+        report = classify(inspection.scan_cached(path, filename, sha256))
+        if args.system or args.python or args.nixpkgs or args.glibc:
+            problems = inspection.target_problems(report, target)
+            report["target"] = {"key": target.key, "fits": not problems, "problems": problems}
+        reports.append(report)
+    progress.done()
+    if args.json:
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, sort_keys=True))
+    else:
+        for report in reports:
+            print(inspection.render(report))
+            if "target" in report:
+                t = report["target"]
+                verdict = "fits" if t["fits"] else "does NOT fit: " + "; ".join(t["problems"])
+                print(f"  target {t['key']}: {verdict}")
+    return 0
+
+
+COMMANDS = {"lock": cmd_lock, "prefetch": cmd_prefetch, "inspect": cmd_inspect}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,8 +6,10 @@ import contextlib
 import hashlib
 import logging
 import os
+import posixpath
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import requests
 
@@ -15,6 +17,7 @@ from .cache import cache_dir
 from .errors import UserError
 from .http import HttpClient, status_error
 from .simple import IndexFile
+from .wheel import check_wheel_filename
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +84,14 @@ def _check(file: IndexFile, content_length: str | None, size: int, got: str) -> 
             f"{file.filename}: sha256 {got} does not match the index's {file.sha256}; "
             "the file was altered or the index is wrong: refusing it"
         )
+
+
+def fetch_url(client: HttpClient, url: str) -> tuple[Path, str, str]:
+    """Download a wheel by URL: (path, filename, sha256). Credentials in the URL are used."""
+    clean = client.add_url_credentials(url)
+    filename = unquote(posixpath.basename(urlsplit(clean).path))
+    check_wheel_filename(filename)
+    path, sha256 = fetch_file(
+        client, IndexFile(filename, clean, None, None, None, None, False, None)
+    )
+    return path, filename, sha256

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -19,6 +19,7 @@ from urllib3.util.retry import Retry
 
 from . import __version__
 from .errors import UserError
+from .urls import redact, split_credentials
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +29,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 def _host_key(parts: SplitResult) -> str:
     host = (parts.hostname or "").lower()
     return f"{host}:{parts.port}" if parts.port else host
-
-
-def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """``https://u:p@h/x`` -> (``https://h/x``, (u, p)). A lone token is a user name."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url, None
-    netloc = parts.hostname or ""
-    if ":" in netloc:  # IPv6 literal
-        netloc = f"[{netloc}]"
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    clean = urlunsplit(parts._replace(netloc=netloc))
-    return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
-
-
-def redact(url: str) -> str:
-    """The URL without any user info, for everything that is printed or written."""
-    return split_credentials(url)[0]
 
 
 @dataclass

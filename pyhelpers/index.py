@@ -13,11 +13,10 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from . import simple
 from .errors import UserError
-from .http import HttpClient, redact, status_error
+from .http import HttpClient, status_error
+from .urls import DEFAULT_INDEX, redact
 
 log = logging.getLogger(__name__)
-
-DEFAULT_INDEX = "https://pypi.org/simple/"
 
 
 @dataclass(frozen=True)

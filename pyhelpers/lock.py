@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.requirements import Requirement
 
 from . import lockfile
+from .classify import classify, providers_of
 from .download import fetch_file
 from .errors import UserError
 from .http import HttpClient
 from .index import Index
+from .inspect import refuse_if_unfit, scan_cached
 from .metadata import MetadataSource
 from .resolve import Pin, WheelProvider, pin_named, resolve
 from .target import Target
+from .wheel import WheelScan
 
 
 @dataclass
@@ -25,6 +30,7 @@ class LockRequest:
     no_deps: bool = False
     pre: bool = False
     allowed_hashes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    inspect: bool = True
 
 
 @dataclass
@@ -63,13 +69,56 @@ class Locker:
             )
         return lockfile.package_entry(pin, sha256, size)
 
+    def scans(self, pins: Sequence[Pin]) -> list[WheelScan]:
+        """Download and scan every pinned wheel; a few at a time, since most of the
+        work is network and zlib, which release the GIL."""
+
+        def scan(pin: Pin) -> WheelScan:
+            self.on_progress(f"inspecting {pin.file.filename}")
+            path, sha256 = fetch_file(self.client, pin.file)
+            return scan_cached(path, pin.file.filename, sha256)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return list(pool.map(scan, pins))
+
+    def facts(
+        self, pins: Sequence[Pin], scans: Sequence[WheelScan], target: Target
+    ) -> list[dict[str, Any]]:
+        offered = {
+            pin.name: providers_of(scan, pin.name) for pin, scan in zip(pins, scans, strict=True)
+        }
+        reports = []
+        for pin, scan in zip(pins, scans, strict=True):
+            siblings = {
+                k: v for name, libs in offered.items() if name != pin.name for k, v in libs.items()
+            }
+            report = classify(scan, siblings=siblings)
+            refuse_if_unfit(report, target)
+            reports.append({k: v for k, v in report.items() if k not in ("wheel", "sha256")})
+        return reports
+
     def lock(self, request: LockRequest) -> dict[str, dict[str, Any]]:
         targets: dict[str, dict[str, Any]] = {}
         for target in sorted(request.targets):
             if target.key in targets:
                 continue
             pins = self.pins(request, target)
-            entries = [self.entry(p, request.allowed_hashes.get(p.name)) for p in pins]
+            if request.inspect and target.os == "linux":
+                scans = self.scans(pins)
+                # The downloaded bytes are what the lock vouches for.
+                pins = [
+                    dataclasses.replace(p, file=dataclasses.replace(p.file, sha256=s.sha256))
+                    for p, s in zip(pins, scans, strict=True)
+                ]
+                facts: list[dict[str, Any] | None] = list(self.facts(pins, scans, target))
+            else:
+                facts = [None] * len(pins)
+            entries = []
+            for pin, fact in zip(pins, facts, strict=True):
+                entry = self.entry(pin, request.allowed_hashes.get(pin.name))
+                if fact is not None:
+                    entry["facts"] = fact
+                entries.append(entry)
             targets[target.key] = lockfile.target_entry(target, entries)
         return targets
 
@@ -77,6 +126,6 @@ class Locker:
 def document(
     request: LockRequest, targets: dict[str, dict[str, Any]], indexes: Sequence[str]
 ) -> dict[str, Any]:
-    options = {"no_deps": request.no_deps, "pre": request.pre}
+    options = {"no_deps": request.no_deps, "pre": request.pre, "inspect": request.inspect}
     reqs = [str(r) for r in request.requirements]
     return lockfile.lock_document(reqs, indexes, options, targets)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from pyhelpers.errors import UserError
-from pyhelpers.http import redact, split_credentials
 from pyhelpers.lockfile import sri_sha256
 from pyhelpers.requirements_txt import parse
 from pyhelpers.simple import parse_html, parse_json
+from pyhelpers.urls import redact, split_credentials
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 SHA = "a" * 64

@@ -1,0 +1,206 @@
+"""What one ELF file says about its run-time needs, read with pyelftools.
+
+Only the dynamic section, the version-needs section and read-only data are read: the
+cost of ``auditwheel show`` is iterating whole symbol tables, which a Nix build does
+not need.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import IO, Any
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.dynamic import DynamicSection, DynamicSegment
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerNeedSection
+from elftools.elf.segments import InterpSegment
+
+from .errors import UserError
+
+MAGIC = b"\x7fELF"
+
+# e_machine -> the architecture name used in wheel platform tags.
+_ARCH = {
+    "EM_X86_64": "x86_64",
+    "EM_AARCH64": "aarch64",
+    "EM_386": "i686",
+    "EM_ARM": "armv7l",
+    "EM_S390": "s390x",
+    "EM_RISCV": "riscv64",
+    "EM_LOONGARCH": "loongarch64",
+}
+
+# A C string in read-only data that names a shared library: how dlopen() targets look.
+_SONAME_STRING = re.compile(rb"lib[A-Za-z0-9_+\-.]{0,120}?\.so(?:\.[0-9]+)*(?=\x00)")
+_SCAN_CHUNK = 8 << 20
+
+
+@dataclass(frozen=True)
+class VersionNeed:
+    """Symbol versions an ELF needs from one library (``.gnu.version_r``)."""
+
+    library: str
+    versions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ElfFacts:
+    path: str  # the member's path inside the wheel
+    arch: str  # wheel-tag architecture, e.g. x86_64, ppc64le
+    bits: int
+    soname: str | None
+    needed: tuple[str, ...]
+    rpath: tuple[str, ...]
+    runpath: tuple[str, ...]
+    interpreter: str | None
+    version_needs: tuple[VersionNeed, ...]
+    dlopen_strings: tuple[str, ...]
+
+    @property
+    def search_path(self) -> tuple[str, ...]:
+        # The loader ignores DT_RPATH when DT_RUNPATH is present.
+        return self.runpath or self.rpath
+
+
+def arch_of(machine: str, little_endian: bool) -> str:
+    if machine == "EM_PPC64":
+        return "ppc64le" if little_endian else "ppc64"
+    return _ARCH.get(machine, machine.removeprefix("EM_").lower())
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(p for p in value.split(":") if p)
+
+
+def _dynamic(elf: ELFFile) -> DynamicSection | DynamicSegment | None:
+    section = elf.get_section_by_name(".dynamic")
+    if isinstance(section, DynamicSection):
+        return section
+    # Stripped section headers: the loader only needs PT_DYNAMIC, and so do we.
+    for segment in elf.iter_segments(type="PT_DYNAMIC"):
+        if isinstance(segment, DynamicSegment):
+            return segment
+    return None
+
+
+def _version_needs(elf: ELFFile) -> tuple[VersionNeed, ...]:
+    section = elf.get_section_by_name(".gnu.version_r")
+    if not isinstance(section, GNUVerNeedSection):
+        return ()
+    needs = []
+    for verneed, auxes in section.iter_versions():
+        needs.append(VersionNeed(verneed.name or "", tuple(sorted(str(a.name) for a in auxes))))
+    return tuple(sorted(needs, key=lambda n: n.library))
+
+
+def _rodata_sonames(elf: ELFFile, stream: IO[bytes]) -> set[str]:
+    """Library names in ``.rodata``, read in chunks so a huge library stays cheap."""
+    section = elf.get_section_by_name(".rodata")
+    if section is None or section["sh_type"] == "SHT_NOBITS":
+        return set()
+    found: set[str] = set()
+    start, end = section["sh_offset"], section["sh_offset"] + section["sh_size"]
+    overlap = 128
+    offset = start
+    while offset < end:
+        stream.seek(offset)
+        chunk = stream.read(min(_SCAN_CHUNK + overlap, end - offset))
+        if not chunk:
+            break
+        for m in _SONAME_STRING.finditer(chunk):
+            if m.start() == 0 or chunk[m.start() - 1] == 0:  # a whole C string, not a tail
+                found.add(m.group().decode("ascii"))
+        offset += _SCAN_CHUNK
+    return found
+
+
+def read_elf(stream: IO[bytes], path: str) -> ElfFacts:
+    """Facts of the ELF file in ``stream`` (seekable). A damaged ELF is a UserError."""
+    try:
+        elf = ELFFile(stream)
+        needed: list[str] = []
+        rpath: tuple[str, ...] = ()
+        runpath: tuple[str, ...] = ()
+        soname = None
+        dynamic = _dynamic(elf)
+        if dynamic is not None:
+            for tag in dynamic.iter_tags():
+                kind = tag.entry.d_tag
+                if kind == "DT_NEEDED":
+                    needed.append(_value(tag, "needed"))
+                elif kind == "DT_SONAME":
+                    soname = _value(tag, "soname")
+                elif kind == "DT_RPATH":
+                    rpath = _split(_value(tag, "rpath"))
+                elif kind == "DT_RUNPATH":
+                    runpath = _split(_value(tag, "runpath"))
+        interpreter = None
+        for segment in elf.iter_segments(type="PT_INTERP"):
+            if isinstance(segment, InterpSegment):
+                interpreter = segment.get_interp_name()
+        hints = _rodata_sonames(elf, stream) - set(needed) - {soname}
+        return ElfFacts(
+            path=path,
+            arch=arch_of(elf["e_machine"], elf.little_endian),
+            bits=elf.elfclass,
+            soname=soname,
+            needed=tuple(needed),
+            rpath=rpath,
+            runpath=runpath,
+            interpreter=interpreter,
+            version_needs=_version_needs(elf),
+            dlopen_strings=tuple(sorted(hints)),
+        )
+    except (ELFError, ValueError, KeyError, IndexError, OverflowError, AssertionError) as exc:
+        raise UserError(f"{path}: damaged ELF file ({_reason(exc)}); the wheel is corrupt") from exc
+    except Exception as exc:
+        # pyelftools raises construct's own errors on truncated data.
+        if type(exc).__module__.startswith(("elftools", "construct")):
+            raise UserError(
+                f"{path}: damaged ELF file ({_reason(exc)}); the wheel is corrupt"
+            ) from exc
+        raise
+
+
+def _value(tag: Any, attribute: str) -> str:
+    # pyelftools sets these string attributes per tag kind, out of its type stubs' sight.
+    return str(vars(tag)[attribute])
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:120]
+
+
+def as_dict(facts: ElfFacts) -> dict[str, Any]:
+    return {
+        "path": facts.path,
+        "arch": facts.arch,
+        "bits": facts.bits,
+        "soname": facts.soname,
+        "needed": list(facts.needed),
+        "rpath": list(facts.rpath),
+        "runpath": list(facts.runpath),
+        "interpreter": facts.interpreter,
+        "version_needs": {n.library: list(n.versions) for n in facts.version_needs},
+        "dlopen_strings": list(facts.dlopen_strings),
+    }
+
+
+def from_dict(data: dict[str, Any]) -> ElfFacts:
+    return ElfFacts(
+        path=data["path"],
+        arch=data["arch"],
+        bits=data["bits"],
+        soname=data["soname"],
+        needed=tuple(data["needed"]),
+        rpath=tuple(data["rpath"]),
+        runpath=tuple(data["runpath"]),
+        interpreter=data["interpreter"],
+        version_needs=tuple(
+            VersionNeed(k, tuple(v)) for k, v in sorted(data["version_needs"].items())
+        ),
+        dlopen_strings=tuple(data["dlopen_strings"]),
+    )

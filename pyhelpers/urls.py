@@ -1,0 +1,26 @@
+"""Credentials in URLs: split off for use, stripped for everything shown or written."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+DEFAULT_INDEX = "https://pypi.org/simple/"
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """``https://u:p@h/x`` -> (``https://h/x``, (u, p)). A lone token is a user name."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    netloc = parts.hostname or ""
+    if ":" in netloc:  # IPv6 literal
+        netloc = f"[{netloc}]"
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    clean = urlunsplit(parts._replace(netloc=netloc))
+    return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
+
+
+def redact(url: str) -> str:
+    """The URL without any user info, for everything that is printed or written."""
+    return split_credentials(url)[0]
