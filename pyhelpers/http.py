@@ -1,6 +1,6 @@
 """One HTTP client for every index and file request: retries, timeouts, credentials.
 
-Credentials given in an index URL (``https://user:token@host/simple``) are split off the
+Credentials given in an index URL (``https://user:password@host/simple``) are split off the
 URL before anything else sees it, kept here by host, and sent only to that host. netrc
 is honoured by requests itself for hosts we hold nothing for. URLs that leave this
 module are always credential-free, so nothing downstream can write a secret.

@@ -8,7 +8,9 @@ DEFAULT_INDEX = "https://pypi.org/simple/"
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """``https://u:p@h/x`` -> (``https://h/x``, (u, p)). A lone token is a user name."""
+    """``https://user:password@h/x`` -> (``https://h/x``, (user, password)).
+
+    A lone token (``https://TOKEN@h/x``) is a user name with an empty password."""
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url, None

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, cast
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from packaging.version import InvalidVersion, Version
 
@@ -132,6 +132,12 @@ def _version_key(version: str) -> tuple[int, Any]:
         return 0, Version(version)
     except InvalidVersion:
         return 1, version
+
+
+def with_credentials(url: str, user: str, secret: str) -> str:
+    """``url`` with user info added, as users write private index URLs."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{user}:{secret}@{parts.netloc}"))
 
 
 class IndexServer:

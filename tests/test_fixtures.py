@@ -21,7 +21,7 @@ import pytest
 import requests
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
-from indexserver import HTML_TYPE, JSON_TYPE, IndexServer
+from indexserver import HTML_TYPE, JSON_TYPE, IndexServer, with_credentials
 from wheelfactory import build_sdist, build_wheel, compress_tags, expand_tags
 
 PY = f"cp{sys.version_info.major}{sys.version_info.minor}"
@@ -377,7 +377,7 @@ def test_pip_downloads_through_index_server(
     index_factory: IndexFactory, tmp_path: Path, wheel_dir: Path, served: dict[str, Path]
 ) -> None:
     index = index_factory(wheel_dir, auth=("user", "secret"))
-    url = index.url.replace("http://", "http://user:secret@")
+    url = with_credentials(index.url, "user", "secret")
     out = tmp_path / "out"
     pip("download", "--no-deps", "--index-url", url, "demo==2.0", "-d", str(out))
     assert (out / served["new"].name).read_bytes() == served["new"].read_bytes()

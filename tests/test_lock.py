@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from indexserver import IndexServer
+from indexserver import IndexServer, with_credentials
 from wheelfactory import build_sdist, build_wheel
 
 from pyhelpers.cache import cache_root
@@ -384,7 +384,7 @@ def test_credentials_are_used_but_never_written(
     bare = index.url
     code, _, err = run("lock", "app", "-i", bare, "-o", out)
     assert code == 1 and "HTTP 401" in err and "credentials" in err
-    authed = bare.replace("http://", "http://alice:s3cret-token@")
+    authed = with_credentials(bare, "alice", "s3cret-token")
     code, stdout, err = run(
         "lock",
         "app",
