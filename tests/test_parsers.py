@@ -85,7 +85,7 @@ def test_credentials_are_split_off_and_redacted() -> None:
     clean, creds = split_credentials("https://user:p%40ss@host.example:8443/simple/")
     assert clean == "https://host.example:8443/simple/" and creds == ("user", "p@ss")
     assert split_credentials("https://TOKEN@host/simple")[1] == ("TOKEN", "")
-    assert redact("https://a:b@h/x?q=1") == "https://h/x?q=1"
+    assert redact("https://user:password@h/x?q=1") == "https://h/x?q=1"
     assert split_credentials("https://h/x") == ("https://h/x", None)
 
 
@@ -99,7 +99,7 @@ def test_sri_hash_is_base64_of_the_digest() -> None:
 def test_requirements_file_with_hashes_markers_and_includes(tmp_path: Path) -> None:
     (tmp_path / "base.txt").write_text("idna==3.20 --hash=sha256:" + SHA + "\n")
     (tmp_path / "req.txt").write_text(
-        "--index-url https://u:p@private/simple\n--extra-index-url=https://extra/simple\n"
+        "--index-url https://user:password@private/simple\n--extra-index-url=https://extra/simple\n"
         "-r base.txt\n# comment\n"
         "numpy==2.4.6 ; python_full_version < '3.12' \\\n    --hash=sha256:" + "B" * 64 + "\n"
         "requests[socks]>=2  # trailing comment\n--pre\n"
@@ -111,7 +111,7 @@ def test_requirements_file_with_hashes_markers_and_includes(tmp_path: Path) -> N
         "requests[socks]>=2",
     ]
     assert r.hashes == {"idna": {SHA}, "numpy": {"b" * 64}}
-    assert r.index_url == "https://u:p@private/simple" and r.extra_index_urls == [
+    assert r.index_url == "https://user:password@private/simple" and r.extra_index_urls == [
         "https://extra/simple"
     ]
     assert r.pre
