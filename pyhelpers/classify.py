@@ -133,8 +133,25 @@ def classify(
         "symbol_versions": policy.highest_versions(v for _, v, _ in version_needs),
         "policy": _policy(scan.filename, [*external, *libc], version_needs),
         "provides": sorted({installed_path(e.path) for e in scan.elves if _is_library(e)}),
+        "modules": top_level_modules(installed),
     }
     return report
+
+
+def top_level_modules(installed: set[str]) -> list[str]:
+    """Importable top-level names (for an import check): packages and modules at the
+    root of site-packages, not metadata, vendored-library or data folders."""
+    names = set()
+    for path in installed:
+        head, sep, _rest = path.partition("/")
+        if sep:
+            if path == f"{head}/__init__.py" and head.isidentifier():
+                names.add(head)
+        elif head.endswith(".py"):
+            names.add(head.removesuffix(".py"))
+        elif ".cpython-" in head or head.endswith(".abi3.so"):
+            names.add(head.split(".", 1)[0])
+    return sorted(n for n in names if n.isidentifier() and not n.startswith("_"))
 
 
 def _is_library(elf: ElfFacts) -> bool:

@@ -89,6 +89,7 @@ def test_lock_records_facts_and_finds_siblings_in_other_wheels(
     assert facts["dlopen_hints"] == ["libGL.so.1"]
     assert pkgs["sibprov"]["facts"]["provides"] == ["sibprov/lib/libsib.so.1"]
     assert "wheel" not in facts and "sha256" not in facts  # already in the entry
+    assert facts["modules"] == ["sibuser"] and pkgs["sibprov"]["facts"]["modules"] == ["sibprov"]
 
 
 def test_lock_refuses_a_wheel_needing_newer_glibc_than_the_target(
