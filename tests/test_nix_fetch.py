@@ -3,52 +3,23 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from indexserver import IndexServer
+from nixtools import NIX, needs_nix, nix_build
 from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
 
-NIX = Path(__file__).resolve().parent / "nix"
-pytestmark = [
-    pytest.mark.nix,
-    pytest.mark.skipif(
-        shutil.which("nix-build") is None, reason="needs nix-build (apt-get install nix-bin)"
-    ),
-]
+pytestmark = [pytest.mark.nix, needs_nix]
 
 
-def nix_build(
-    lock: Path, target: str, attr: str, out_link: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            "nix-build",
-            str(NIX / "fetch-lock.nix"),
-            "--arg",
-            "lockFile",
-            str(lock),
-            "--argstr",
-            "target",
-            target,
-            "-A",
-            attr,
-            "--out-link",
-            str(out_link),
-            "--option",
-            "substituters",
-            "",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+def fetch(lock: Path, target: str, attr: str, out_link: Path) -> subprocess.CompletedProcess[str]:
+    args = ["--arg", "lockFile", str(lock), "--argstr", "target", target]
+    return nix_build(NIX / "fetch-lock.nix", args, attr, out_link)
 
 
 def test_lock_entry_is_a_working_fixed_output_fetch(
@@ -84,12 +55,12 @@ def test_lock_entry_is_a_working_fixed_output_fetch(
     # Tamper first: the index now serves other bytes under the locked URL.
     original = whl.read_bytes()
     whl.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
-    bad = nix_build(lock, "x86_64-linux/3.12", "fetchme", tmp_path / "bad")
+    bad = fetch(lock, "x86_64-linux/3.12", "fetchme", tmp_path / "bad")
     assert bad.returncode != 0
     assert "hash mismatch" in bad.stderr and entry["hash"] in bad.stderr
 
     whl.write_bytes(original)
-    good = nix_build(lock, "x86_64-linux/3.12", "fetchme", tmp_path / "result")
+    good = fetch(lock, "x86_64-linux/3.12", "fetchme", tmp_path / "result")
     assert good.returncode == 0, good.stderr
     store_path = Path(good.stdout.strip())
     assert store_path.name.endswith("-" + whl.name)  # the wheel unpack hook needs this name

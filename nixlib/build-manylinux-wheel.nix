@@ -1,0 +1,90 @@
+# buildPythonPackage for one binary wheel, with exactly the native inputs its
+# inspection facts name. Called from a Python package set (pythonPackagesExtensions).
+{
+  lib,
+  pkgs,
+  python,
+  buildPythonPackage,
+  autoPatchelfHook,
+  addDriverRunpath,
+  manylinuxNixLib ? import ./default.nix { inherit lib; },
+}:
+{
+  src,
+  # The `facts` of a lock entry, the `inspect --json` report, or a path to either.
+  facts ? null,
+  # { "libssl.so.3" = pkgs.openssl_3; "libfoo.so.1" = null; } (null: leave it missing)
+  sonameOverrides ? { },
+  extraLibs ? [ ],
+  ignoreMissing ? [ ],
+  # Packages that provide sibling libraries, by distribution name (nvidia-cudnn-cu12).
+  siblingPackages ? { },
+  dependencies ? [ ],
+  ...
+}@args:
+let
+  filename = src.name;
+  parts = lib.splitString "-" filename;
+  facts' =
+    if facts == null then
+      manylinuxNixLib.fallbackFacts filename
+    else if builtins.isAttrs facts then
+      facts
+    else
+      builtins.fromJSON (builtins.readFile facts);
+  isLinux = python.stdenv.hostPlatform.isLinux or true;
+  native = manylinuxNixLib.nativeInputs {
+    inherit pkgs sonameOverrides ignoreMissing;
+    facts = facts';
+    wheel = filename;
+  };
+  sitePackages = dep: "${dep}/${python.sitePackages}";
+  # Sibling folders: from the named provider, or, when inspection could not tell which
+  # wheel ships the library, from every dependency that has that folder.
+  siblingDirs = lib.unique (
+    lib.concatMap (
+      s:
+      if s.path == null then
+        [ ]
+      else if s.provider != null && siblingPackages ? ${s.provider} then
+        [ "${sitePackages siblingPackages.${s.provider}}/${s.path}" ]
+      else
+        map (dep: "${sitePackages dep}/${s.path}") (dependencies ++ lib.attrValues siblingPackages)
+    ) native.siblings
+  );
+  ours = [
+    "facts"
+    "sonameOverrides"
+    "extraLibs"
+    "ignoreMissing"
+    "siblingPackages"
+  ];
+in
+buildPythonPackage (
+  builtins.removeAttrs args ours
+  // {
+    pname = args.pname or (builtins.elemAt parts 0);
+    version = args.version or (builtins.elemAt parts 1);
+    format = "wheel";
+    inherit src dependencies;
+    # Stripping corrupts prebuilt ELF files ("ELF load command address/offset not aligned").
+    dontStrip = true;
+    nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ lib.optionals isLinux [ autoPatchelfHook ];
+    buildInputs = (args.buildInputs or [ ]) ++ lib.optionals isLinux (native.buildInputs ++ extraLibs);
+    autoPatchelfIgnoreMissingDeps = (args.autoPatchelfIgnoreMissingDeps or [ ]) ++ native.ignoreMissing;
+    # autoPatchelf applies these itself, after it has set each RUNPATH.
+    appendRunpaths =
+      (args.appendRunpaths or [ ])
+      ++ lib.optionals native.needsDriver [ "${addDriverRunpath.driverLink}/lib" ];
+    # A derivation's postFixup runs before autoPatchelf's hook: the place to add paths.
+    postFixup =
+      lib.concatMapStrings (dir: ''
+        if [ -d ${lib.escapeShellArg dir} ]; then addAutoPatchelfSearchPath ${lib.escapeShellArg dir}; fi
+      '') siblingDirs
+      + (args.postFixup or "");
+    pythonImportsCheck = args.pythonImportsCheck or (manylinuxNixLib.importsOf facts');
+    passthru = (args.passthru or { }) // {
+      manylinuxFacts = facts';
+    };
+  }
+)

@@ -1,0 +1,182 @@
+# manylinux-nix's Nix library: pure functions over the lock, the inspection facts and
+# the shared data. Package-set functions (fetchPypiWheel, buildManylinuxWheel,
+# mkWheelSet) live in their own files and take these as an argument.
+{ lib }:
+let
+  data = import ./data.nix;
+
+  # "stdenv.cc.cc.lib" -> that value in pkgs, or null when this nixpkgs lacks it.
+  getAttrPath = pkgs: path: lib.attrByPath (lib.splitString "." path) null pkgs;
+
+  glibcSonames = data.sonames.glibc.all ++ data.sonames.musl.all;
+  driverSonames = data.sonames.drivers.all;
+
+  # Policies by name and by legacy alias (manylinux2014 = manylinux_2_17).
+  policyList = data.policies.policies;
+in
+rec {
+  inherit data;
+
+  # The nixpkgs attribute paths the soname map offers for a soname, best first.
+  candidatesFor = soname: (data.sonames.libraries.${soname} or { nix = [ ]; }).nix;
+
+  # The first of those that exists in pkgs, or null.
+  libraryFor =
+    pkgs: soname:
+    lib.findFirst (p: p != null) null (map (getAttrPath pkgs) (candidatesFor soname));
+
+  isFreeThreaded =
+    python:
+    builtins.elem "cp${lib.replaceStrings [ "." ] [ "" ] python.pythonVersion}t" (
+      python.pythonABITags or [ ]
+    );
+
+  # The key a lock uses for a target: "x86_64-linux/3.12", "x86_64-linux/3.13t".
+  targetKey =
+    { system, python }:
+    "${system}/${python.pythonVersion}${lib.optionalString (isFreeThreaded python) "t"}";
+
+  readLock =
+    lock:
+    let
+      doc = if builtins.isAttrs lock then lock else builtins.fromJSON (builtins.readFile lock);
+    in
+    if (doc.version or null) == 1 then
+      doc
+    else
+      throw "manylinux-nix: ${toString lock} is not a version 1 lock; write it with `manylinux-nix lock`";
+
+  # fetchPypi's wheel URL scheme, for fetchPypiWheel's fetchPypi-style arguments.
+  wheelUrl =
+    {
+      pname,
+      version,
+      python ? "py3",
+      dist ? python,
+      abi ? "none",
+      platform ? "any",
+    }:
+    "https://files.pythonhosted.org/packages/${dist}/${builtins.substring 0 1 pname}/${pname}/${pname}-${version}-${python}-${abi}-${platform}.whl";
+
+  # A URL's last component, percent-decoded where wheel names need it ("%2B" -> "+").
+  urlFilename =
+    url:
+    lib.replaceStrings [ "%2B" "%2b" "%21" "%7E" "%7e" ] [ "+" "+" "!" "~" "~" ] (
+      lib.last (lib.splitString "/" url)
+    );
+
+  # The library set of one policy, for users who want the blanket list.
+  policyLibs =
+    pkgs: policy:
+    lib.unique (
+      map lib.getLib (
+        builtins.filter (p: p != null) (
+          map (libraryFor pkgs) (
+            builtins.filter (s: !(builtins.elem s glibcSonames)) policy.lib_whitelist
+          )
+        )
+      )
+    );
+
+  # manylinuxLibs.<policy>: manylinux_2_17, manylinux2014, ..., manylinux_2_41, musllinux_1_2.
+  manylinuxLibs =
+    pkgs:
+    builtins.listToAttrs (
+      lib.concatMap (
+        policy:
+        map (name: lib.nameValuePair name (policyLibs pkgs policy)) ([ policy.name ] ++ policy.aliases)
+      ) policyList
+    );
+
+  # What a wheel's facts ask of a build: the libraries to add, the sonames to leave
+  # missing (GPU driver, or overridden to null), and where sibling wheels' libraries lie.
+  # An unknown soname stops evaluation with the two ways out.
+  nativeInputs =
+    {
+      pkgs,
+      facts,
+      wheel,
+      sonameOverrides ? { },
+      ignoreMissing ? [ ],
+    }:
+    let
+      external = facts.external or [ ];
+      overridden = e: sonameOverrides ? ${e.soname};
+      ignored = e: builtins.elem e.soname ignoreMissing;
+      resolve =
+        e:
+        if overridden e then
+          sonameOverrides.${e.soname}
+        else if e.kind == "library" then
+          libraryFor pkgs e.soname
+        else
+          null;
+      unresolved = builtins.filter (
+        e:
+        !(overridden e)
+        && !(ignored e)
+        && !(e.optional or false)
+        && (e.kind == "unknown" || (e.kind == "library" && resolve e == null))
+      ) external;
+      explain =
+        e:
+        let
+          tried = candidatesFor e.soname;
+          why =
+            if tried == [ ] then
+              "which is not in manylinux-nix's soname map"
+            else
+              "which this nixpkgs has under none of ${lib.concatStringsSep ", " tried}";
+        in
+        "manylinux-nix: ${wheel} needs ${e.soname} (wanted by ${builtins.head e.wanted_by}), ${why}; "
+        + "pass sonameOverrides = { \"${e.soname}\" = pkgs.<package>; } or ignoreMissing = [ \"${e.soname}\" ]";
+      drivers = builtins.filter (e: e.kind == "driver" && !(overridden e)) external;
+    in
+    # Sonames the map does not know come first: they are the likelier surprise.
+    if unresolved != [ ] then
+      throw (explain (builtins.head (builtins.sort (a: b: a.kind == "unknown" && b.kind != "unknown") unresolved)))
+    else
+      {
+        buildInputs = lib.unique (
+          map lib.getLib (builtins.filter (p: p != null) (map resolve (builtins.filter (e: !(ignored e)) external)))
+        );
+        ignoreMissing =
+          map (e: e.soname) drivers
+          ++ map (e: e.soname) (builtins.filter (e: overridden e && resolve e == null) external)
+          ++ ignoreMissing;
+        needsDriver = drivers != [ ];
+        siblings = map (e: {
+          inherit (e) soname;
+          provider = e.provided_by or null;
+          path = e.search_path or null;
+        }) (builtins.filter (e: e.kind == "sibling" && !(overridden e)) external);
+      };
+
+  # Without facts (a hand-written fetchPypiWheel), the wheel's claimed policy decides:
+  # its whitelist's libraries, and every GPU-driver soname may stay missing.
+  fallbackFacts =
+    filename:
+    let
+      platforms = lib.splitString "." (lib.last (lib.splitString "-" (lib.removeSuffix ".whl" filename)));
+      known = builtins.filter (p: builtins.any (t: lib.hasPrefix "${p.name}_" t || builtins.any (a: lib.hasPrefix "${a}_" t) p.aliases) platforms) policyList;
+      policy = if known == [ ] then null else lib.foldl' (a: b: if b.priority > a.priority then b else a) (builtins.head known) known;
+    in
+    {
+      external =
+        map (soname: {
+          inherit soname;
+          kind = "library";
+          optional = true;
+          wanted_by = [ filename ];
+        }) (if policy == null then [ ] else builtins.filter (s: !(builtins.elem s glibcSonames)) policy.lib_whitelist)
+        ++ map (soname: {
+          inherit soname;
+          kind = "driver";
+          wanted_by = [ filename ];
+        }) driverSonames;
+      modules = [ ];
+    };
+
+  # Top-level modules to import-check, from the facts.
+  importsOf = facts: facts.modules or [ ];
+}

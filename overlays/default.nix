@@ -1,0 +1,24 @@
+# final: prev: overlay adding fetchPypiWheel, the manylinuxNix library (with the CLI as
+# a package) and buildManylinuxWheel in every Python package set.
+final: prev:
+let
+  manylinuxNixLib = import ../nixlib { inherit (final) lib; };
+in
+{
+  fetchPypiWheel = final.callPackage ../nixlib/fetch-pypi-wheel.nix { inherit manylinuxNixLib; };
+
+  manylinuxNix = manylinuxNixLib // {
+    mkWheelSet = final.callPackage ../nixlib/mk-wheel-set.nix { inherit manylinuxNixLib; };
+    manylinuxLibs = manylinuxNixLib.manylinuxLibs final;
+    cli = final.callPackage ../nixlib/cli.nix { };
+  };
+
+  pythonPackagesExtensions = (prev.pythonPackagesExtensions or [ ]) ++ [
+    (pyfinal: pyprev: {
+      buildManylinuxWheel = pyfinal.callPackage ../nixlib/build-manylinux-wheel.nix {
+        inherit manylinuxNixLib;
+        pkgs = final;
+      };
+    })
+  ];
+}

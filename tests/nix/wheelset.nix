@@ -1,0 +1,23 @@
+# mkWheelSet over the stand-in package set, with manylinux-nix's overlay applied.
+# sonameOverrides comes as JSON: soname -> attribute path of the stand-in, or null.
+{
+  lockFile,
+  hostPython,
+  patchelf,
+  sonameOverridesJSON ? "{}",
+}:
+let
+  pkgs = import ./standin.nix {
+    inherit hostPython patchelf;
+    overlays = [ (import ../../overlays/default.nix) ];
+  };
+  inherit (pkgs) lib;
+  sonameOverrides = builtins.mapAttrs (
+    _: path: if path == null then null else lib.attrByPath (lib.splitString "." path) null pkgs
+  ) (builtins.fromJSON sonameOverridesJSON);
+in
+pkgs.manylinuxNix.mkWheelSet {
+  lock = lockFile;
+  python = pkgs.python311;
+  inherit sonameOverrides;
+}

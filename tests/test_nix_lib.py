@@ -1,0 +1,224 @@
+"""The Nix library for real: every .nix file parses; mkWheelSet over the stand-in package
+set builds a lock written by ``manylinux-nix lock`` against a local index (real fetch,
+real install, real patchelf), and the result imports with the host's libraries hidden."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from elfbuild import PLAIN_LIBRARY, compile_so
+from indexserver import IndexServer
+from nixtools import NIX, REPO, NixError, needs_nix, nix_build, nix_eval, standin_args
+from test_nixos_loader import host_library
+from wheelfactory import build_wheel
+
+from pyhelpers.cli import main
+
+pytestmark = [pytest.mark.nix, needs_nix]
+X86_HOST = sys.platform == "linux" and sysconfig.get_platform() == "linux-x86_64"
+TAG = "cp311-cp311-manylinux_2_17_x86_64"
+STANDIN = (
+    f"import ./tests/nix/standin.nix {{ hostPython = {json.dumps(sys.executable)}; "
+    'patchelf = "/bin/true"; overlays = [ (import ./overlays/default.nix) ]; }'
+)
+
+
+def test_every_nix_file_parses() -> None:
+    files = sorted(p for p in REPO.rglob("*.nix") if ".venv" not in p.parts)
+    assert len(files) >= 10
+    for path in files:
+        done = subprocess.run(
+            ["nix-instantiate", "--parse", str(path)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{path}: {done.stderr}"
+
+
+def test_manylinux_libs_for_every_policy_from_the_shared_data() -> None:
+    libs = nix_eval(
+        f"builtins.mapAttrs (_: map (p: p.name)) ({STANDIN}).manylinuxNix.manylinuxLibs"
+    )
+    for name in [
+        "manylinux1",
+        "manylinux2010",
+        "manylinux2014",
+        "manylinux_2_17",
+        "manylinux_2_28",
+        "manylinux_2_39",
+        "manylinux_2_41",
+        "musllinux_1_2",
+    ]:
+        assert name in libs, name
+    # The stand-in only has libstdc++ and zlib of each whitelist; nothing else resolves.
+    assert libs["manylinux2014"] == ["standin-gcc-lib", "standin-zlib"]
+    assert libs["musllinux_1_2"] == ["standin-zlib"]
+
+
+def test_fetch_pypi_wheel_takes_fetchpypi_arguments_and_decodes_the_name() -> None:
+    got = nix_eval(
+        f"""let pkgs = {STANDIN};
+          w = pkgs.fetchPypiWheel {{ pname = "onnxruntime"; version = "1.20.1";
+          python = "cp312"; abi = "cp312"; platform = "manylinux_2_27_x86_64.manylinux_2_28_x86_64";
+          hash = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; }};
+          l = pkgs.fetchPypiWheel {{ url = "https://h/p/torch-2.5.1%2Bcu121-cp312-cp312-linux_x86_64.whl";
+          hash = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; }};
+        in [ w.url w.name l.name ]"""
+    )
+    assert got == [
+        "https://files.pythonhosted.org/packages/cp312/o/onnxruntime/"
+        "onnxruntime-1.20.1-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+        "onnxruntime-1.20.1-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl",
+        "torch-2.5.1+cu121-cp312-cp312-linux_x86_64.whl",
+    ]
+
+
+def test_overlay_adds_build_manylinux_wheel_to_every_python_set() -> None:
+    got = nix_eval(
+        f"let pkgs = {STANDIN}; in [ (pkgs.python3.pkgs ? buildManylinuxWheel) "
+        "(pkgs.python311.pkgs ? buildManylinuxWheel) (pkgs ? fetchPypiWheel) "
+        "(pkgs.manylinuxNix ? mkWheelSet) ]"
+    )
+    assert got == [True, True, True, True]
+
+
+def _lock(index: IndexServer, out: Path, *requirements: str) -> None:
+    assert (
+        main(
+            [
+                "lock",
+                *requirements,
+                "-i",
+                index.url,
+                "-o",
+                str(out),
+                "-q",
+                "--system",
+                "x86_64-linux",
+                "--python",
+                "3.11",
+            ]
+        )
+        == 0
+    )
+
+
+def _import_hidden(
+    site_dirs: list[Path], module: str, hidden: Path, tmp: Path
+) -> subprocess.CompletedProcess[str]:
+    empty = tmp / "empty"
+    empty.write_bytes(b"")
+    script = (
+        f"mount --bind {empty} {hidden} && exec {sys.executable} -S -c "
+        f"'import {module}; print({module}.answer())'"
+    )
+    env = {**os.environ, "PYTHONPATH": ":".join(str(s) for s in site_dirs)}
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+
+
+@pytest.mark.skipif(
+    not X86_HOST or os.geteuid() != 0 or shutil.which("unshare") is None,
+    reason="needs root, unshare and an x86_64 host",
+)
+def test_wheel_set_builds_and_imports_with_host_libraries_hidden(
+    wheel_dir: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
+) -> None:
+    # A unique version keeps an earlier run's store paths from answering for this one.
+    version = f"1.0.post{tmp_path.stat().st_ino}"
+    build_wheel(wheel_dir, "cxxdemo", version, TAG, cxx=True, requires_dist=["puredep"])
+    build_wheel(wheel_dir, "puredep", version)
+    index = index_factory(wheel_dir)
+    lock = tmp_path / "wheels.lock.json"
+    _lock(index, lock, "cxxdemo")
+    args = ["--arg", "lockFile", str(lock), *standin_args()]
+
+    good = nix_build(NIX / "wheelset.nix", args, "cxxdemo", tmp_path / "result")
+    assert good.returncode == 0, good.stderr
+    out = Path(good.stdout.strip())
+    assert "libstdc++.so.6 -> found: /nix/store/" in good.stderr
+    assert "Check whether the following modules can be imported: cxxdemo" in good.stderr
+    dep = nix_build(NIX / "wheelset.nix", args, "puredep", tmp_path / "dep")
+    sites = [
+        out / "lib/python3.11/site-packages",
+        Path(dep.stdout.strip()) / "lib/python3.11/site-packages",
+    ]
+    hidden = host_library("libstdc++.so.6")
+    ok = _import_hidden(sites, "cxxdemo", hidden, tmp_path)
+    assert ok.returncode == 0 and ok.stdout.strip() == "42", ok.stderr
+
+    # Negative control: leave libstdc++ out of the build and the import fails as on NixOS.
+    ignored = nix_build(
+        NIX / "wheelset.nix",
+        [*args, "--argstr", "sonameOverridesJSON", '{"libstdc++.so.6": null}'],
+        "cxxdemo",
+        tmp_path / "ignored",
+    )
+    assert ignored.returncode == 0, ignored.stderr
+    assert "ignoring missing libstdc++.so.6" in ignored.stderr
+    broken_site = Path(ignored.stdout.strip()) / "lib/python3.11/site-packages"
+    broken = _import_hidden([broken_site, sites[1]], "cxxdemo", hidden, tmp_path)
+    assert broken.returncode != 0 and "libstdc++.so.6" in broken.stderr
+
+
+@pytest.mark.skipif(not X86_HOST, reason="builds x86_64 ELF files with the host compiler")
+def test_unknown_or_unavailable_soname_stops_evaluation_with_the_ways_out(
+    wheel_dir: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
+) -> None:
+    so = compile_so(tmp_path / "x.so", PLAIN_LIBRARY, add_needed=("libfoo.so.3", "libX11.so.6"))
+    build_wheel(wheel_dir, "needsfoo", "1.0", TAG, extra_files={"needsfoo/x.so": so.read_bytes()})
+    index = index_factory(wheel_dir)
+    lock = tmp_path / "wheels.lock.json"
+    _lock(index, lock, "needsfoo")
+    expr = (
+        f'(import ./tests/nix/wheelset.nix {{ lockFile = {lock}; hostPython = "{sys.executable}"; '
+        "patchelf = \"/bin/true\"; sonameOverridesJSON = ''%s''; }).needsfoo.drvPath"
+    )
+    with pytest.raises(NixError) as info:
+        nix_eval(expr % "{}")
+    message = str(info.value)
+    assert "needsfoo-1.0-cp311-cp311-manylinux_2_17_x86_64.whl needs libfoo.so.3" in message
+    assert "not in manylinux-nix's soname map" in message
+    assert 'sonameOverrides = { "libfoo.so.3" = pkgs.<package>; }' in message
+    assert 'ignoreMissing = [ "libfoo.so.3" ]' in message
+    # Overriding it moves on to the next: libX11, which this (stand-in) nixpkgs lacks.
+    with pytest.raises(NixError, match=r"has under none of libx11, xorg\.libX11"):
+        nix_eval(expr % '{"libfoo.so.3": "zlib"}')
+    drv = nix_eval(expr % '{"libfoo.so.3": "zlib", "libX11.so.6": null}')
+    assert drv.startswith("/nix/store/") and drv.endswith(".drv")
+
+
+def test_lock_without_the_target_names_what_it_has(tmp_path: Path) -> None:
+    lock = tmp_path / "l.json"
+    lock.write_text(json.dumps({"version": 1, "targets": {"aarch64-linux/3.12": {"packages": {}}}}))
+    with pytest.raises(
+        NixError, match=r"no target x86_64-linux/3.11 \(it has: aarch64-linux/3.12\)"
+    ):
+        nix_eval(
+            f'(import ./tests/nix/wheelset.nix {{ lockFile = {lock}; hostPython = "x"; '
+            'patchelf = "x"; }).x'
+        )
+
+
+def test_soname_resolution_prefers_new_names_and_falls_back_to_old_ones() -> None:
+    nixlib = "(import ./nixlib { lib = import ./tests/nix/standin-lib.nix; })"
+    got = nix_eval(
+        f"""[ ({nixlib}.libraryFor {{ libx11 = "new"; xorg.libX11 = "old"; }} "libX11.so.6")
+              ({nixlib}.libraryFor {{ xorg.libX11 = "old"; }} "libX11.so.6")
+              ({nixlib}.libraryFor {{ }} "libX11.so.6")
+              ({nixlib}.targetKey {{ system = "x86_64-linux"; python = {{ pythonVersion = "3.13";
+                  pythonABITags = [ "abi3" "none" "cp313t" ]; }}; }}) ]"""
+    )
+    assert got == ["new", "old", None, "x86_64-linux/3.13t"]
