@@ -9,7 +9,20 @@
 }:
 args:
 let
-  fromLock = args ? url;
+  # Closed argument sets, as nixpkgs' fetchPypi has: a typo is an error, not ignored.
+  allowed =
+    if args ? url then
+      [ "url" "hash" "filename" ]
+    else
+      [ "pname" "version" "python" "dist" "abi" "platform" "hash" "format" ];
+  unknown = builtins.filter (name: !(builtins.elem name allowed)) (builtins.attrNames args);
+  fromLock =
+    if unknown != [ ] then
+      throw "fetchPypiWheel: unexpected argument ${builtins.head unknown}; it takes ${lib.concatStringsSep ", " allowed}"
+    else if (args.format or "wheel") != "wheel" then
+      throw "fetchPypiWheel: format = \"${args.format}\"; it fetches wheels only (format = \"wheel\")"
+    else
+      args ? url;
   url =
     if fromLock then
       args.url

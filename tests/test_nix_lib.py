@@ -222,3 +222,14 @@ def test_soname_resolution_prefers_new_names_and_falls_back_to_old_ones() -> Non
                   pythonABITags = [ "abi3" "none" "cp313t" ]; }}; }}) ]"""
     )
     assert got == ["new", "old", None, "x86_64-linux/3.13t"]
+
+
+def test_fetch_pypi_wheel_has_closed_arguments_like_fetchpypi() -> None:
+    call = (
+        f'(({STANDIN}).fetchPypiWheel {{ pname = "a"; version = "1"; hash = "sha256-x"; %s }}).name'
+    )
+    with pytest.raises(NixError, match="unexpected argument extension"):
+        nix_eval(call % 'extension = "zip";')
+    with pytest.raises(NixError, match=r"format = \"setuptools\"; it fetches wheels only"):
+        nix_eval(call % 'format = "setuptools";')
+    assert nix_eval(call % 'format = "wheel";') == "a-1-py3-none-any.whl"
