@@ -7,7 +7,14 @@ in
 {
   fetchPypiWheel = final.callPackage ../nixlib/fetch-pypi-wheel.nix { inherit manylinuxNixLib; };
 
-  manylinuxNix = manylinuxNixLib // {
+  manylinuxNix =
+    manylinuxNixLib
+    // import ../nixlib/overrides.nix {
+      inherit (final) lib;
+      pkgs = final;
+      inherit manylinuxNixLib;
+    }
+    // {
     mkWheelSet = final.callPackage ../nixlib/mk-wheel-set.nix { inherit manylinuxNixLib; };
     manylinuxLibs = manylinuxNixLib.manylinuxLibs final;
     cli = final.callPackage ../nixlib/cli.nix { };

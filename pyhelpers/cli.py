@@ -17,7 +17,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from . import __version__
 from .errors import UsageError, UserError
 from .target import SYSTEMS, Target, default_release, make_target, releases
-from .urls import DEFAULT_INDEX
+from .urls import DEFAULT_INDEX, index_key
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -173,6 +173,44 @@ def build_parser() -> argparse.ArgumentParser:
     prefetch.add_argument("--pre", action="store_true", help="allow pre-releases")
     _add_target_options(prefetch)
     _add_index_options(prefetch)
+    for name, helptext, description in (
+        (
+            "convert",
+            "our lock from uv.lock, pylock.toml, poetry.lock, Pipfile.lock, requirements",
+            "Pick each locked package's wheel for every target and write a manylinux-nix lock.",
+        ),
+        (
+            "overrides",
+            "native-dependency facts for uv2nix / poetry2nix overrides",
+            "Inspect every locked Linux wheel and write the facts that uv2nixOverrides and "
+            "poetry2nixOverrides turn into buildInputs, ignored driver libraries and search paths.",
+        ),
+    ):
+        conv = sub.add_parser(name, parents=[common], help=helptext, description=description)
+        conv.add_argument(
+            "lockfile",
+            metavar="LOCKFILE",
+            help="uv.lock, pylock.toml, poetry.lock, Pipfile.lock or requirements.txt",
+        )
+        conv.add_argument(
+            "-o",
+            "--output",
+            default="wheels.lock.json" if name == "convert" else "native-deps.json",
+            metavar="FILE",
+            help="file to write atomically, - for stdout",
+        )
+        conv.add_argument(
+            "--allow-sdist",
+            action="store_true",
+            help="list packages without a wheel for a target instead of failing",
+        )
+        if name == "convert":
+            conv.add_argument(
+                "--no-inspect", action="store_true", help="do not download and inspect Linux wheels"
+            )
+        _add_target_options(conv)
+        _add_index_options(conv)
+
     inspect = sub.add_parser(
         "inspect",
         parents=[common],
@@ -342,7 +380,67 @@ def cmd_inspect(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
-COMMANDS = {"lock": cmd_lock, "prefetch": cmd_prefetch, "inspect": cmd_inspect}
+def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
+    from . import lockfile
+    from .convert import Converter
+    from .index import Index
+    from .lock import Locker
+    from .lockformats import read_lock
+    from .metadata import MetadataSource
+
+    source = read_lock(Path(args.lockfile))
+    client = _client(args)
+    default = args.index_url or (source.indexes[0] if source.indexes else DEFAULT_INDEX)
+    urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
+    indexes = {u: Index.open(client, u, list(args.extra_index_url)) for u in urls}
+    converter = Converter(
+        source,
+        indexes,
+        default,
+        MetadataSource(client),
+        allow_sdist=args.allow_sdist,
+        on_progress=progress,
+        override_index=args.index_url is not None,
+    )
+    locker = Locker(client, indexes[default], progress)
+    inspect = args.command == "overrides" or not args.no_inspect
+    targets = {}
+    for target in sorted(_targets(args)):
+        entry = locker.target_entry(
+            target, converter.pins(target), inspect=inspect, allowed_hashes={}
+        )
+        if converter.sdist_only[target.key]:
+            entry["sdist_only"] = [vars(s) for s in converter.sdist_only[target.key]]
+        targets[target.key] = entry
+    progress.done()
+    options = {"converted_from": source.format, "allow_sdist": args.allow_sdist, "inspect": inspect}
+    indexes_used = sorted(i.urls[0] for i in indexes.values())
+    if args.command == "overrides":
+        doc = lockfile.facts_document(source.format, indexes_used, targets)
+    else:
+        doc = lockfile.lock_document([], indexes_used, options, targets)
+    lockfile.write(doc, args.output)
+    if not args.quiet:
+        for key, t in targets.items():
+            print(
+                f"{key}: {len(t['packages'])} wheels"
+                + (f", {len(t['sdist_only'])} without a wheel" if "sdist_only" in t else ""),
+                file=sys.stderr,
+            )
+        where = "stdout" if args.output == "-" else args.output
+        print(
+            f"converted {source.format} for {len(targets)} target(s) into {where}", file=sys.stderr
+        )
+    return 0
+
+
+COMMANDS = {
+    "lock": cmd_lock,
+    "prefetch": cmd_prefetch,
+    "inspect": cmd_inspect,
+    "convert": cmd_convert,
+    "overrides": cmd_convert,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from . import simple
 from .errors import UserError
 from .http import HttpClient, status_error
-from .urls import DEFAULT_INDEX, redact
+from .urls import DEFAULT_INDEX, index_key, redact
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class Index:
     @classmethod
     def open(cls, client: HttpClient, index_url: str | None, extra: list[str]) -> Index:
         urls = [client.add_url_credentials(u) for u in [index_url or DEFAULT_INDEX, *extra]]
-        return cls(client, [u if u.endswith("/") else u + "/" for u in urls])
+        return cls(client, [index_key(u) for u in urls])
 
     def project(self, name: str) -> Project:
         """All files of ``name``, from the first index that has it (cached per run)."""

@@ -97,29 +97,43 @@ class Locker:
             reports.append({k: v for k, v in report.items() if k not in ("wheel", "sha256")})
         return reports
 
+    def target_entry(
+        self,
+        target: Target,
+        pins: Sequence[Pin],
+        *,
+        inspect: bool,
+        allowed_hashes: Mapping[str, frozenset[str]],
+    ) -> dict[str, Any]:
+        """A target's part of the lock: every pin's entry, with facts for Linux wheels."""
+        if inspect and target.os == "linux":
+            scans = self.scans(pins)
+            # The downloaded bytes are what the lock vouches for.
+            pins = [
+                dataclasses.replace(p, file=dataclasses.replace(p.file, sha256=s.sha256))
+                for p, s in zip(pins, scans, strict=True)
+            ]
+            facts: list[dict[str, Any] | None] = list(self.facts(pins, scans, target))
+        else:
+            facts = [None] * len(pins)
+        entries = []
+        for pin, fact in zip(pins, facts, strict=True):
+            entry = self.entry(pin, allowed_hashes.get(pin.name))
+            if fact is not None:
+                entry["facts"] = fact
+            entries.append(entry)
+        return lockfile.target_entry(target, entries)
+
     def lock(self, request: LockRequest) -> dict[str, dict[str, Any]]:
         targets: dict[str, dict[str, Any]] = {}
         for target in sorted(request.targets):
-            if target.key in targets:
-                continue
-            pins = self.pins(request, target)
-            if request.inspect and target.os == "linux":
-                scans = self.scans(pins)
-                # The downloaded bytes are what the lock vouches for.
-                pins = [
-                    dataclasses.replace(p, file=dataclasses.replace(p.file, sha256=s.sha256))
-                    for p, s in zip(pins, scans, strict=True)
-                ]
-                facts: list[dict[str, Any] | None] = list(self.facts(pins, scans, target))
-            else:
-                facts = [None] * len(pins)
-            entries = []
-            for pin, fact in zip(pins, facts, strict=True):
-                entry = self.entry(pin, request.allowed_hashes.get(pin.name))
-                if fact is not None:
-                    entry["facts"] = fact
-                entries.append(entry)
-            targets[target.key] = lockfile.target_entry(target, entries)
+            if target.key not in targets:
+                targets[target.key] = self.target_entry(
+                    target,
+                    self.pins(request, target),
+                    inspect=request.inspect,
+                    allowed_hashes=request.allowed_hashes,
+                )
         return targets
 
 

@@ -73,6 +73,31 @@ def lock_document(
     }
 
 
+def facts_document(
+    source_format: str, indexes: Sequence[str], targets: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """What uv2nixOverrides and poetry2nixOverrides read: per target and package, the
+    wheel and its facts, nothing to fetch."""
+    keep = ("name", "version", "filename", "facts")
+    return {
+        "version": LOCK_VERSION,
+        "kind": "facts",
+        "generator": f"manylinux-nix {__version__}",
+        "converted_from": source_format,
+        "indexes": list(indexes),
+        "targets": {
+            key: {
+                **{k: v for k, v in target.items() if k != "packages"},
+                "packages": {
+                    name: {k: p[k] for k in keep if k in p}
+                    for name, p in target["packages"].items()
+                },
+            }
+            for key, target in targets.items()
+        },
+    }
+
+
 def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 

@@ -23,6 +23,11 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
     return clean, (unquote(parts.username or ""), unquote(parts.password or ""))
 
 
+def index_key(url: str) -> str:
+    """One spelling per index: locks write ``.../simple``, we write ``.../simple/``."""
+    return url if url.endswith("/") else url + "/"
+
+
 def redact(url: str) -> str:
     """The URL without any user info, for everything that is printed or written."""
     return split_credentials(url)[0]

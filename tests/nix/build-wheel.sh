@@ -20,14 +20,17 @@ addAutoPatchelfSearchPath() {
 eval "$postFixup"
 
 if [ -n "$autoPatchelf" ]; then
+  libDirs=()
+  for input in $buildInputs; do libDirs+=("$input/lib"); done
   "$python" "$autopatchelfScript" --patchelf "$patchelf" --paths "$out" \
-    --libs $libDirs ${extraAutoPatchelfLibs[@]+"${extraAutoPatchelfLibs[@]}"} \
-    --ignore-missing $ignoreMissing --append-rpaths $appendRunpaths --libc $glibcSonames
+    --libs ${libDirs[@]+"${libDirs[@]}"} ${extraAutoPatchelfLibs[@]+"${extraAutoPatchelfLibs[@]}"} \
+    --ignore-missing $autoPatchelfIgnoreMissingDeps --append-rpaths $appendRunpaths \
+    --libc $glibcSonames
 fi
 
 pythonpath="$site"
 for dep in $deps; do pythonpath="$pythonpath:$dep"; done
-for module in $importsCheck; do
+for module in $pythonImportsCheck; do
   echo "Check whether the following modules can be imported: $module"
   PYTHONPATH="$pythonpath" "$python" -S -c "import $module"
 done

@@ -60,4 +60,11 @@ rec {
   genAttrs = names: f: builtins.listToAttrs (map (n: nameValuePair n (f n)) names);
   attrValues = builtins.attrValues;
   mapAttrs = builtins.mapAttrs;
+  filterAttrs =
+    pred: set:
+    builtins.listToAttrs (
+      builtins.concatMap (
+        name: if pred name set.${name} then [ (nameValuePair name set.${name}) ] else [ ]
+      ) (builtins.attrNames set)
+    );
 }

@@ -94,10 +94,15 @@ let
         inherit (python) sitePackages;
         autopatchelfScript = ./autopatchelf.py;
         autoPatchelf = if builtins.elem final.autoPatchelfHook nativeBuildInputs then "1" else "";
-        libDirs = map (p: "${p}/lib") buildInputs;
-        ignoreMissing = autoPatchelfIgnoreMissingDeps;
-        inherit appendRunpaths glibcSonames;
-        importsCheck = pythonImportsCheck;
+        # The names nixpkgs' hooks read, so the result exposes them as the real one does.
+        inherit
+          buildInputs
+          autoPatchelfIgnoreMissingDeps
+          appendRunpaths
+          pythonImportsCheck
+          dontStrip
+          glibcSonames
+          ;
         deps = map (d: "${d}/${python.sitePackages}") closure;
       };
     in
@@ -107,7 +112,7 @@ let
       drv
       // passthru
       // {
-        inherit pname version dependencies;
+        inherit pname version dependencies nativeBuildInputs;
         requiredPythonModules = closure;
       };
 

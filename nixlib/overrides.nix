@@ -1,0 +1,92 @@
+# Overlays for uv2nix (pyproject.nix package sets) and poetry2nix that add exactly the
+# native inputs a facts file (`manylinux-nix overrides`) names, to the wheels it lists.
+{
+  lib,
+  pkgs,
+  manylinuxNixLib ? import ./default.nix { inherit lib; },
+}:
+let
+  readFacts =
+    facts: if builtins.isAttrs facts then facts else builtins.fromJSON (builtins.readFile facts);
+
+  targetOf =
+    doc: python: system:
+    let
+      key = manylinuxNixLib.targetKey { inherit system python; };
+    in
+    doc.targets.${key} or (throw (
+      "manylinux-nix: the facts file has no target ${key} (it has: "
+      + lib.concatStringsSep ", " (builtins.attrNames doc.targets)
+      + "); run manylinux-nix overrides with --system ${system} --python ${python.pythonVersion}"
+    ));
+
+  # The attributes to add to one package's old attributes. Sibling folders are added in
+  # postFixup, which runs before autoPatchelf's own postFixup hook.
+  nativeAttrs =
+    {
+      final,
+      python,
+      name,
+      entry,
+      sonameOverrides,
+      old,
+    }:
+    let
+      native = manylinuxNixLib.nativeInputs {
+        inherit pkgs sonameOverrides;
+        facts = entry.facts or { };
+        wheel = entry.filename or name;
+      };
+      providerDir =
+        s:
+        if s.path == null || s.provider == null || !(final ? ${s.provider}) then
+          [ ]
+        else
+          [ "${final.${s.provider}}/${python.sitePackages}/${s.path}" ];
+      dirs = lib.unique (lib.concatMap providerDir native.siblings);
+    in
+    {
+      buildInputs = (old.buildInputs or [ ]) ++ native.buildInputs;
+      autoPatchelfIgnoreMissingDeps = (old.autoPatchelfIgnoreMissingDeps or [ ]) ++ native.ignoreMissing;
+      appendRunpaths =
+        (old.appendRunpaths or [ ])
+        ++ lib.optionals native.needsDriver [ "${pkgs.addDriverRunpath.driverLink}/lib" ];
+      postFixup =
+        lib.concatMapStrings (dir: "addAutoPatchelfSearchPath ${lib.escapeShellArg dir}\n") dirs
+        + (old.postFixup or "");
+    };
+
+  mkOverlay =
+    override:
+    {
+      facts,
+      python ? null,
+      system ? pkgs.stdenv.hostPlatform.system,
+      sonameOverrides ? { },
+    }:
+    final: prev:
+    let
+      # prev, not final: the overlay's own attribute names depend on this.
+      python' = if python != null then python else prev.python;
+      target = targetOf (readFacts facts) python' system;
+      # Only wheels this package set really has, and only those with facts.
+      present = lib.filterAttrs (name: entry: prev ? ${name} && entry ? facts) target.packages;
+    in
+    builtins.mapAttrs (
+      name: entry:
+      override prev.${name} (
+        old:
+        nativeAttrs {
+          inherit final name entry sonameOverrides old;
+          python = python';
+        }
+      )
+    ) present;
+in
+{
+  # pythonSet.overrideScope (lib.composeManyExtensions [ ... (uv2nixOverrides { facts = ./native-deps.json; }) ])
+  uv2nixOverrides = mkOverlay (pkg: f: pkg.overrideAttrs f);
+
+  # poetry2nix.overrides.withDefaults (poetry2nixOverrides { facts = ./native-deps.json; })
+  poetry2nixOverrides = mkOverlay (pkg: f: pkg.overridePythonAttrs f);
+}

@@ -1,0 +1,360 @@
+"""``convert`` and ``overrides``: every lock format, against a real local index serving
+real wheels (a torch-like CUDA wheel built here, the real nvidia-* siblings it links)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import shutil
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elfbuild import PLAIN_LIBRARY, compile_so
+from indexserver import IndexServer
+from nixtools import needs_nix, nix_eval
+from wheelfactory import build_wheel
+
+from pyhelpers.cli import main
+
+REAL = Path(__file__).resolve().parent / ".real-wheels"
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+SIBLINGS = ["nvidia_cuda_runtime_cu12-12.8.90", "nvidia_nvtx_cu12-12.8.90"]
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
+    reason="builds x86_64 ELF files with the host compiler",
+)
+
+
+class World:
+    """The local index and the files on it, by distribution name."""
+
+    def __init__(self, index: IndexServer, files: dict[str, list[Path]]) -> None:
+        self.index, self.files = index, files
+
+    def url(self, path: Path) -> str:
+        return f"{self.index.base_url}files/{path.name}"
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def world(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> World:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    files: dict[str, list[Path]] = {}
+    for stem, name in zip(SIBLINGS, ["nvidia-cuda-runtime-cu12", "nvidia-nvtx-cu12"], strict=True):
+        found = sorted(REAL.glob(f"{stem}-*.whl"))
+        if not found:
+            pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
+        files[name] = [Path(shutil.copy(found[0], wheels))]
+    lib = compile_so(
+        tmp_path / "libtorchlike_cuda.so",
+        PLAIN_LIBRARY,
+        soname="libtorchlike_cuda.so",
+        add_needed=("libcudart.so.12", "libnvToolsExt.so.1", "libcuda.so.1", "libstdc++.so.6"),
+        rpath="$ORIGIN/../../nvidia/cuda_runtime/lib:$ORIGIN/../../nvidia/nvtx/lib",
+    )
+    deps = ["nvidia-cuda-runtime-cu12==12.8.90", "nvidia-nvtx-cu12==12.8.90"]
+    files["torchlike"] = [
+        build_wheel(
+            wheels,
+            "torchlike",
+            "1.0",
+            tag,
+            requires_dist=deps,
+            extra_files={"torchlike/lib/libtorchlike_cuda.so": lib.read_bytes()},
+        )
+        for tag in ["cp311-cp311-manylinux_2_28_x86_64", "cp311-cp311-macosx_11_0_arm64"]
+    ]
+    return World(index_factory(wheels), files)
+
+
+VERSIONS = {
+    "torchlike": "1.0",
+    "nvidia-cuda-runtime-cu12": "12.8.90",
+    "nvidia-nvtx-cu12": "12.8.90",
+}
+
+
+def uv_lock(w: World) -> str:
+    parts = [
+        'version = 1\nrevision = 3\nrequires-python = ">=3.11"\n',
+        '[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
+        'dependencies = [{ name = "torchlike" }]\n',
+    ]
+    for name, version in VERSIONS.items():
+        wheels = ", ".join(
+            f'{{ url = "{w.url(p)}", hash = "sha256:{sha(p)}", size = {p.stat().st_size} }}'
+            for p in w.files[name]
+        )
+        deps = (
+            'dependencies = [{ name = "nvidia-cuda-runtime-cu12" }, '
+            '{ name = "nvidia-nvtx-cu12" }]\n'
+            if name == "torchlike"
+            else ""
+        )
+        parts.append(
+            f'[[package]]\nname = "{name}"\nversion = "{version}"\n'
+            f'source = {{ registry = "{w.index.url}" }}\n{deps}wheels = [{wheels}]\n'
+        )
+    return "\n".join(parts)
+
+
+def pylock(w: World) -> str:
+    parts = ['lock-version = "1.0"\ncreated-by = "test"\n']
+    for name, version in VERSIONS.items():
+        wheels = ", ".join(
+            f'{{ url = "{w.url(p)}", hashes = {{ sha256 = "{sha(p)}" }} }}' for p in w.files[name]
+        )
+        parts.append(
+            f'[[packages]]\nname = "{name}"\nversion = "{version}"\n'
+            f'index = "{w.index.url}"\nwheels = [{wheels}]\n'
+        )
+    return "\n".join(parts)
+
+
+def poetry_lock(w: World) -> str:
+    parts = []
+    for name, version in VERSIONS.items():
+        files = ", ".join(f'{{file = "{p.name}", hash = "sha256:{sha(p)}"}}' for p in w.files[name])
+        parts.append(
+            f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\n'
+            f'optional = false\npython-versions = ">=3.11"\nfiles = [{files}]\n\n'
+            f'[package.source]\ntype = "legacy"\nurl = "{w.index.url}"\nreference = "local"\n'
+        )
+    parts.append(
+        '[metadata]\nlock-version = "2.1"\npython-versions = ">=3.11"\ncontent-hash = "0"\n'
+    )
+    return "\n".join(parts)
+
+
+def pipfile_lock(w: World) -> str:
+    default = {
+        name: {
+            "hashes": [f"sha256:{sha(p)}" for p in w.files[name]],
+            "index": "local",
+            "version": f"=={version}",
+        }
+        for name, version in VERSIONS.items()
+    }
+    meta = {
+        "hash": {"sha256": "0"},
+        "pipfile-spec": 6,
+        "requires": {},
+        "sources": [{"name": "local", "url": w.index.url, "verify_ssl": False}],
+    }
+    return json.dumps({"_meta": meta, "default": default, "develop": {}})
+
+
+def requirements(w: World) -> str:
+    lines = [f"--index-url {w.index.url}"]
+    for name, version in VERSIONS.items():
+        hashes = " ".join(f"--hash=sha256:{sha(p)}" for p in w.files[name])
+        lines.append(f"{name}=={version} {hashes}")
+    return "\n".join(lines) + "\n"
+
+
+FORMATS = {
+    "uv.lock": uv_lock,
+    "pylock.toml": pylock,
+    "poetry.lock": poetry_lock,
+    "Pipfile.lock": pipfile_lock,
+    "requirements.txt": requirements,
+}
+
+
+def convert(source: Path, out: Path, *extra: str) -> int:
+    return main(
+        [
+            "convert",
+            str(source),
+            "-o",
+            str(out),
+            "-q",
+            "--system",
+            "x86_64-linux",
+            "--python",
+            "3.11",
+            *extra,
+        ]
+    )
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_each_format_converts_to_the_same_wheels_and_hashes(
+    fmt: str, world: World, tmp_path: Path
+) -> None:
+    source = tmp_path / fmt
+    source.write_text(FORMATS[fmt](world))
+    out = tmp_path / "wheels.lock.json"
+    assert convert(source, out) == 0
+    doc = json.loads(out.read_text())
+    assert doc["options"]["converted_from"] == fmt
+    packages = doc["targets"]["x86_64-linux/3.11"]["packages"]
+    assert sorted(packages) == sorted(VERSIONS)
+    for name, entry in packages.items():
+        [linux] = [p for p in world.files[name] if "linux" in p.name]
+        assert entry["filename"] == linux.name, fmt
+        assert entry["url"] == world.url(linux)
+        assert entry["sha256"] == sha(linux)
+        assert entry["hash"] == "sha256-" + base64.b64encode(bytes.fromhex(sha(linux))).decode()
+    assert packages["torchlike"]["dependencies"] == ["nvidia-cuda-runtime-cu12", "nvidia-nvtx-cu12"]
+    kinds = {e["soname"]: e["kind"] for e in packages["torchlike"]["facts"]["external"]}
+    assert "unknown" not in kinds.values()
+
+
+def test_lock_hash_that_differs_from_the_index_is_refused(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [linux] = [p for p in world.files["torchlike"] if "linux" in p.name]
+    source = tmp_path / "uv.lock"
+    source.write_text(uv_lock(world).replace(sha(linux), "0" * 64))
+    out = tmp_path / "wheels.lock.json"
+    assert convert(source, out) == 1
+    err = capsys.readouterr().err
+    assert f"{linux.name} has sha256 {'0' * 64} in the lock but {sha(linux)} on" in err
+    assert err.count("\n") == 1 and not out.exists()
+
+
+def test_no_wheel_for_the_target_is_named_unless_sdists_are_allowed(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "pylock.toml"
+    source.write_text(pylock(world))
+    out = tmp_path / "l.json"
+    assert (
+        main(
+            [
+                "convert",
+                str(source),
+                "-o",
+                str(out),
+                "-q",
+                "--system",
+                "aarch64-linux",
+                "--python",
+                "3.11",
+            ]
+        )
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "no wheel of nvidia-cuda-runtime-cu12==12.8.90 fits aarch64-linux/3.11" in err
+    assert "has wheels for py3-none-manylinux2014_x86_64" in err and "--allow-sdist" in err
+    assert not out.exists()
+    assert (
+        main(
+            [
+                "convert",
+                str(source),
+                "-o",
+                str(out),
+                "-q",
+                "--system",
+                "aarch64-linux",
+                "--python",
+                "3.11",
+                "--allow-sdist",
+            ]
+        )
+        == 0
+    )
+    target = json.loads(out.read_text())["targets"]["aarch64-linux/3.11"]
+    assert target["packages"] == {}
+    assert sorted(s["name"] for s in target["sdist_only"]) == sorted(VERSIONS)
+
+
+def facts_for(world: World, tmp_path: Path) -> Path:
+    source = tmp_path / "uv.lock"
+    source.write_text(uv_lock(world))
+    out = tmp_path / "native-deps.json"
+    assert (
+        main(
+            [
+                "overrides",
+                str(source),
+                "-o",
+                str(out),
+                "-q",
+                "--system",
+                "x86_64-linux",
+                "--python",
+                "3.11",
+            ]
+        )
+        == 0
+    )
+    return out
+
+
+def test_overrides_writes_facts_per_package(world: World, tmp_path: Path) -> None:
+    doc = json.loads(facts_for(world, tmp_path).read_text())
+    assert doc["kind"] == "facts"
+    torch = doc["targets"]["x86_64-linux/3.11"]["packages"]["torchlike"]
+    assert set(torch) == {"name", "version", "filename", "facts"}
+    siblings = {
+        e["soname"]: e["provided_by"] for e in torch["facts"]["external"] if e["kind"] == "sibling"
+    }
+    assert siblings == {
+        "libcudart.so.12": "nvidia-cuda-runtime-cu12",
+        "libnvToolsExt.so.1": "nvidia-nvtx-cu12",
+    }
+
+
+@needs_nix
+@pytest.mark.parametrize("flavour", ["uv2nix", "poetry2nix"])
+def test_uv2nix_and_poetry2nix_overlays_add_exactly_the_native_inputs(
+    flavour: str, world: World, tmp_path: Path
+) -> None:
+    facts = facts_for(world, tmp_path)
+    got: dict[str, Any] = nix_eval(
+        f'import ./tests/nix/override-shape.nix {{ factsFile = {facts}; flavour = "{flavour}"; '
+        f'hostPython = "{sys.executable}"; }}'
+    )
+    torch = got["torchlike"]
+    assert torch["buildInputs"] == ["pre-existing", "standin-gcc-lib"]
+    assert torch["autoPatchelfIgnoreMissingDeps"] == ["libcuda.so.1"]
+    assert torch["appendRunpaths"] == ["/run/opengl-driver/lib"]
+    store = "/nix/store/00000000000000000000000000000000-"
+    assert (
+        f"addAutoPatchelfSearchPath '{store}nvidia-cuda-runtime-cu12/lib/python3.11/"
+        "site-packages/nvidia/cuda_runtime/lib'"
+    ) in torch["postFixup"]
+    assert "nvidia/nvtx/lib" in torch["postFixup"]
+    # The runtime wheel needs nothing outside glibc: left as it was.
+    assert got["nvidia-cuda-runtime-cu12"]["buildInputs"] == ["pre-existing"]
+    assert got["nvidia-nvtx-cu12"]["buildInputs"] == ["pre-existing", "standin-gcc-lib"]
+
+
+@pytest.mark.network
+def test_real_demo_uv_lock_from_pypi(tmp_path: Path) -> None:
+    out = tmp_path / "wheels.lock.json"
+    assert (
+        main(
+            [
+                "convert",
+                str(SAMPLES / "demo" / "uv.lock"),
+                "-o",
+                str(out),
+                "-q",
+                "--system",
+                "x86_64-linux",
+                "--python",
+                "3.12",
+                "--python",
+                "3.11",
+            ]
+        )
+        == 0
+    )
+    targets = json.loads(out.read_text())["targets"]
+    assert targets["x86_64-linux/3.12"]["packages"]["numpy"]["version"] == "2.5.5"
+    assert targets["x86_64-linux/3.11"]["packages"]["numpy"]["version"] == "2.4.6"
+    assert "colorama" not in targets["x86_64-linux/3.12"]["packages"]

@@ -1,0 +1,164 @@
+"""A CUDA wheel laid out like torch, with the real nvidia-* sibling wheels it links: in a
+lock every soname is vendored, glibc, a sibling with a search path, the driver, or
+mapped; none is unknown. The Nix side then passes the sibling folders to autoPatchelf."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from elfbuild import PLAIN_LIBRARY, compile_so
+from indexserver import IndexServer
+from nixtools import NixError, needs_nix, nix_eval
+from wheelfactory import build_wheel
+
+from pyhelpers.cli import main
+
+REAL = Path(__file__).resolve().parent / ".real-wheels"
+SIBLINGS = ["nvidia_cuda_runtime_cu12-12.8.90", "nvidia_nvtx_cu12-12.8.90"]
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
+    reason="builds x86_64 ELF files with the host compiler",
+)
+
+
+@pytest.fixture
+def cuda_index(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> IndexServer:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for stem in SIBLINGS:
+        found = sorted(REAL.glob(f"{stem}-*.whl"))
+        if not found:
+            pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
+        shutil.copy(found[0], wheels)
+    # torch's layout: torch/lib/*.so with RPATHs into the nvidia wheels' folders.
+    lib = compile_so(
+        tmp_path / "libtorchlike_cuda.so",
+        PLAIN_LIBRARY,
+        soname="libtorchlike_cuda.so",
+        add_needed=("libcudart.so.12", "libnvToolsExt.so.1", "libcuda.so.1", "libstdc++.so.6"),
+        rpath="$ORIGIN/../../nvidia/cuda_runtime/lib:$ORIGIN/../../nvidia/nvtx/lib:$ORIGIN",
+    )
+    # A unique version keeps an earlier run's store path from answering for this one.
+    build_wheel(
+        wheels,
+        "torchlike",
+        f"1.0.post{tmp_path.stat().st_ino}",
+        "cp311-cp311-manylinux_2_28_x86_64",
+        requires_dist=["nvidia-cuda-runtime-cu12==12.8.90", "nvidia-nvtx-cu12==12.8.90"],
+        extra_files={"torchlike/lib/libtorchlike_cuda.so": lib.read_bytes()},
+    )
+    return index_factory(wheels)
+
+
+def locked(index: IndexServer, out: Path) -> dict[str, Any]:
+    assert (
+        main(
+            [
+                "lock",
+                "torchlike",
+                "-i",
+                index.url,
+                "-o",
+                str(out),
+                "-q",
+                "--system",
+                "x86_64-linux",
+                "--python",
+                "3.11",
+            ]
+        )
+        == 0
+    )
+    doc: dict[str, Any] = json.loads(out.read_text())
+    return dict(doc["targets"]["x86_64-linux/3.11"]["packages"])
+
+
+def test_every_soname_of_the_cuda_wheel_is_accounted_for(
+    cuda_index: IndexServer, tmp_path: Path
+) -> None:
+    packages = locked(cuda_index, tmp_path / "wheels.lock.json")
+    assert sorted(packages) == ["nvidia-cuda-runtime-cu12", "nvidia-nvtx-cu12", "torchlike"]
+    facts = packages["torchlike"]["facts"]
+    kinds = {e["soname"]: e for e in facts["external"]}
+    assert {s: e["kind"] for s, e in kinds.items()} == {
+        "libcudart.so.12": "sibling",
+        "libnvToolsExt.so.1": "sibling",
+        "libcuda.so.1": "driver",
+        "libstdc++.so.6": "library",
+    }
+    assert kinds["libcudart.so.12"]["provided_by"] == "nvidia-cuda-runtime-cu12"
+    assert kinds["libcudart.so.12"]["search_path"] == "nvidia/cuda_runtime/lib"
+    assert kinds["libnvToolsExt.so.1"]["provided_by"] == "nvidia-nvtx-cu12"
+    assert kinds["libnvToolsExt.so.1"]["search_path"] == "nvidia/nvtx/lib"
+    assert not [e for e in facts["external"] if e["kind"] == "unknown"]
+    assert packages["nvidia-cuda-runtime-cu12"]["facts"]["provides"] == [
+        "nvidia/cuda_runtime/lib/libcudart.so.12"
+    ]
+
+
+@needs_nix
+def test_build_gets_sibling_search_paths_driver_runpath_and_ignores(
+    cuda_index: IndexServer, tmp_path: Path
+) -> None:
+    lock = tmp_path / "wheels.lock.json"
+    locked(cuda_index, lock)
+    expr = (
+        f"let set = import ./tests/nix/wheelset.nix {{ lockFile = {lock}; "
+        f'hostPython = "{sys.executable}"; patchelf = "/bin/true"; }}; t = set.torchlike; in '
+        "{ inherit (t) postFixup appendRunpaths autoPatchelfIgnoreMissingDeps; "
+        "buildInputs = map (p: p.name) t.buildInputs; "
+        "cudart = set.nvidia-cuda-runtime-cu12.outPath; }"
+    )
+    try:
+        got = nix_eval(expr)
+    except NixError as exc:  # pragma: no cover - shown on failure
+        pytest.fail(str(exc))
+    assert got["buildInputs"] == ["standin-gcc-lib"]
+    assert got["autoPatchelfIgnoreMissingDeps"] == ["libcuda.so.1"]
+    assert got["appendRunpaths"] == ["/run/opengl-driver/lib"]
+    assert (
+        f"{got['cudart']}/lib/python3.11/site-packages/nvidia/cuda_runtime/lib" in got["postFixup"]
+    )
+    assert "addAutoPatchelfSearchPath" in got["postFixup"]
+    assert "nvidia/nvtx/lib" in got["postFixup"]
+
+
+@needs_nix
+def test_cuda_wheel_builds_with_runpaths_into_its_siblings(
+    cuda_index: IndexServer, tmp_path: Path
+) -> None:
+    from elftools.elf.dynamic import DynamicSection
+    from elftools.elf.elffile import ELFFile
+    from nixtools import NIX, nix_build, standin_args
+
+    lock = tmp_path / "wheels.lock.json"
+    locked(cuda_index, lock)
+    done = nix_build(
+        NIX / "wheelset.nix",
+        ["--arg", "lockFile", str(lock), *standin_args()],
+        "torchlike",
+        tmp_path / "result",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ignoring missing libcuda.so.1" in done.stderr
+    so = (
+        Path(done.stdout.strip())
+        / "lib/python3.11/site-packages/torchlike/lib/libtorchlike_cuda.so"
+    )
+    with so.open("rb") as handle:
+        dynamic = ELFFile(handle).get_section_by_name(".dynamic")
+        assert isinstance(dynamic, DynamicSection)
+        runpath = next(
+            str(vars(t)["runpath"]) for t in dynamic.iter_tags() if t.entry.d_tag == "DT_RUNPATH"
+        ).split(":")
+    assert any(p.endswith("site-packages/nvidia/cuda_runtime/lib") for p in runpath)
+    assert any(p.endswith("site-packages/nvidia/nvtx/lib") for p in runpath)
+    assert any(p.endswith("standin-gcc-lib/lib") for p in runpath)
+    assert runpath[-1] == "/run/opengl-driver/lib"
