@@ -390,7 +390,7 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
 
     source = read_lock(Path(args.lockfile))
     client = _client(args)
-    default = args.index_url or (source.indexes[0] if source.indexes else DEFAULT_INDEX)
+    default = index_key(args.index_url or (source.indexes[0] if source.indexes else DEFAULT_INDEX))
     urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
     indexes = {u: Index.open(client, u, list(args.extra_index_url)) for u in urls}
     converter = Converter(

@@ -102,7 +102,7 @@ def uv_lock(w: World) -> str:
         )
         parts.append(
             f'[[package]]\nname = "{name}"\nversion = "{version}"\n'
-            f'source = {{ registry = "{w.index.url}" }}\n{deps}wheels = [{wheels}]\n'
+            f'source = {{ registry = "{w.index.url.rstrip("/")}" }}\n{deps}wheels = [{wheels}]\n'
         )
     return "\n".join(parts)
 
@@ -148,7 +148,7 @@ def pipfile_lock(w: World) -> str:
         "hash": {"sha256": "0"},
         "pipfile-spec": 6,
         "requires": {},
-        "sources": [{"name": "local", "url": w.index.url, "verify_ssl": False}],
+        "sources": [{"name": "local", "url": w.index.url.rstrip("/"), "verify_ssl": False}],
     }
     return json.dumps({"_meta": meta, "default": default, "develop": {}})
 
