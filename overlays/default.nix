@@ -14,6 +14,11 @@ in
       pkgs = final;
       inherit manylinuxNixLib;
     }
+    // import ../nixlib/runtime.nix {
+      inherit (final) lib;
+      pkgs = final;
+      inherit manylinuxNixLib;
+    }
     // {
     mkWheelSet = final.callPackage ../nixlib/mk-wheel-set.nix { inherit manylinuxNixLib; };
     manylinuxLibs = manylinuxNixLib.manylinuxLibs final;

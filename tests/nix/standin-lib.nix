@@ -60,6 +60,16 @@ rec {
   genAttrs = names: f: builtins.listToAttrs (map (n: nameValuePair n (f n)) names);
   attrValues = builtins.attrValues;
   mapAttrs = builtins.mapAttrs;
+  drop = n: list: builtins.genList (i: builtins.elemAt list (i + n)) (builtins.length list - n);
+  concatMapStringsSep = sep: f: list: builtins.concatStringsSep sep (map f list);
+  makeLibraryPath = pkgs: builtins.concatStringsSep ":" (map (p: "${getLib p}/lib") pkgs);
+  optionalAttrs = cond: set: if cond then set else { };
+  versions.majorMinor =
+    v:
+    let
+      parts = builtins.splitVersion v;
+    in
+    "${builtins.elemAt parts 0}.${builtins.elemAt parts 1}";
   filterAttrs =
     pred: set:
     builtins.listToAttrs (

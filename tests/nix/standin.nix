@@ -8,6 +8,9 @@
 {
   hostPython,
   patchelf,
+  # The host Python's installation prefix (bin/, lib/python3.X/), for wrapping it.
+  hostPrefix ? "/usr",
+  hostGlibc ? "2.36",
   hostLibDir ? "/usr/lib/x86_64-linux-gnu",
   system ? builtins.currentSystem,
   overlays ? [ ],
@@ -34,6 +37,8 @@ let
     final:
     let
       python = {
+        name = "python3-3.11";
+        outPath = hostPrefix;
         pythonVersion = "3.11";
         sitePackages = "lib/python3.11/site-packages";
         interpreter = hostPython;
@@ -123,9 +128,31 @@ let
       hostPlatform = {
         inherit system;
         isLinux = true;
+        parsed.cpu.name = builtins.head (lib.splitString "-" system);
       };
       cc.cc.lib = hostLibrary "gcc-lib" [ "libstdc++.so.6" ];
+      cc.libc.version = hostGlibc;
+      cc.bintools.dynamicLinker = "/lib64/ld-linux-x86-64.so.2";
     };
+    runCommand =
+      name: env: script:
+      derivation (
+        builtins.removeAttrs env [ "passthru" ]
+        // {
+          inherit name system;
+          builder = "/bin/bash";
+          args = [
+            "-c"
+            script
+          ];
+          PATH = hostPath;
+        }
+      )
+      // (env.passthru or { });
+    # Evaluated, not built, here: they return what they were given.
+    mkShell = attrs: attrs // { shell = "mkShell"; };
+    buildFHSEnv = attrs: attrs // { fhs = true; };
+    uv = hostLibrary "uv" [ ];
     zlib = hostLibrary "zlib" [ "libz.so.1" ];
     fetchurl =
       {

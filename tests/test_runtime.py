@@ -1,0 +1,159 @@
+"""The runtime side for pip/uv venvs: a wrapped Python built with nix-build over the
+stand-in set loads its library set without leaking LD_LIBRARY_PATH, keeps it in venvs,
+and its `_manylinux` hook makes a real pip refuse wheels newer than the policy."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from indexserver import IndexServer
+from nixtools import REPO, needs_nix, nix_build, nix_eval
+from wheelfactory import build_wheel
+
+pytestmark = [
+    pytest.mark.nix,
+    needs_nix,
+    pytest.mark.skipif(
+        sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
+        reason="wraps this x86_64 host's Python",
+    ),
+]
+HOST = {"hostPython": sys.executable, "hostPrefix": sys.base_prefix}
+
+
+def standin(extra: str = "") -> str:
+    args = " ".join(f"{k} = {json.dumps(v)};" for k, v in HOST.items())
+    return (
+        f'(import {REPO}/tests/nix/standin.nix {{ {args} patchelf = "/bin/true"; '
+        f"overlays = [ (import {REPO}/overlays/default.nix) ]; {extra} }})"
+    )
+
+
+def wrapped(tmp_path: Path, policy: str = "manylinux_2_17") -> Path:
+    expr = tmp_path / "wrapped.nix"
+    # A library only the wrapper's library path has: the host's zlib under another name.
+    expr.write_text(
+        f'let pkgs = {standin()}; zonly = pkgs.runCommand "zonly" {{ run = "{tmp_path}"; }} '
+        '"mkdir -p $out/lib && cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 $out/lib/libzonly.so"; '
+        f"in {{ py = pkgs.manylinuxNix.wrapPythonForManylinux {{ python = pkgs.python311; "
+        f'libraries = [ zonly ]; policy = "{policy}"; }}; }}'
+    )
+    done = nix_build(expr, [], "py", tmp_path / "py")
+    assert done.returncode == 0, done.stderr
+    return Path(done.stdout.strip())
+
+
+PROBE = (
+    "import ctypes, os, subprocess, sys; ctypes.CDLL('libzonly.so'); "
+    "print(sys.prefix); print('env', os.environ.get('LD_LIBRARY_PATH')); "
+    "print('child', subprocess.run(['sh', '-c', 'echo \"[$LD_LIBRARY_PATH]\"'], "
+    "capture_output=True, text=True).stdout.strip())"
+)
+
+
+def test_wrapped_python_loads_its_libraries_and_children_do_not_inherit_them(
+    tmp_path: Path,
+) -> None:
+    py = wrapped(tmp_path)
+    done = subprocess.run(
+        [str(py / "bin/python3"), "-c", PROBE],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"},
+    )
+    assert done.returncode == 0, done.stderr
+    prefix, env, child = done.stdout.splitlines()
+    assert prefix == str(py) and env == "env None" and child == "child []"
+    # Without the wrapper the library is not found: the test can fail.
+    bare = subprocess.run(
+        [sys.executable, "-c", "import ctypes; ctypes.CDLL('libzonly.so')"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bare.returncode != 0
+
+
+def test_venv_from_the_wrapped_python_keeps_the_library_path_and_hook(tmp_path: Path) -> None:
+    py = wrapped(tmp_path)
+    venv = tmp_path / "venv"
+    subprocess.run([str(py / "bin/python3"), "-m", "venv", "--without-pip", str(venv)], check=True)
+    done = subprocess.run(
+        [
+            str(venv / "bin/python"),
+            "-c",
+            PROBE + "; import _manylinux; print(_manylinux.manylinux_compatible(2, 28, 'x86_64'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    prefix, env, child, compatible = done.stdout.splitlines()
+    assert prefix == str(venv) and env == "env None" and child == "child []"
+    assert compatible == "False"
+
+
+def test_pip_in_the_wrapped_python_refuses_wheels_newer_than_the_policy(
+    tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    py = wrapped(tmp_path, policy="manylinux2014")
+    tag = f"cp3{sys.version_info.minor}-cp3{sys.version_info.minor}"
+    build_wheel(wheel_dir, "newonly", "1.0", f"{tag}-manylinux_2_28_x86_64", c_extension=True)
+    build_wheel(wheel_dir, "both", "1.0", f"{tag}-manylinux_2_28_x86_64", c_extension=True)
+    build_wheel(wheel_dir, "both", "1.0", f"{tag}-manylinux_2_17_x86_64", c_extension=True)
+    index = index_factory(wheel_dir)
+
+    def download(python: Path, name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "--index-url",
+                index.url,
+                "-d",
+                str(tmp_path / "dl" / python.parent.parent.name),
+                name,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    got = download(py / "bin/python3", "both")
+    assert got.returncode == 0, got.stderr
+    assert "both-1.0-" + tag + "-manylinux_2_17_x86_64.whl" in got.stdout
+    refused = download(py / "bin/python3", "newonly")
+    assert refused.returncode != 0 and "No matching distribution" in refused.stderr
+    # The host's own Python, without the hook, takes the newer wheel: the hook decides.
+    control = download(Path(sys.executable), "newonly")
+    assert control.returncode == 0, control.stderr
+
+
+def test_manylinux_shell_sets_nix_ld_and_uv_for_hatch() -> None:
+    got = nix_eval(
+        f'let s = {standin()}.manylinuxNix.mkManylinuxShell {{ policy = "manylinux_2_28"; '
+        'extraArgs = { FOO = "1"; }; }; in { inherit (s) NIX_LD NIX_LD_LIBRARY_PATH '
+        "HATCH_ENV_TYPE_VIRTUAL_UV_PATH FOO; n = builtins.length s.packages; }"
+    )
+    assert got["NIX_LD"] == "/lib64/ld-linux-x86-64.so.2"
+    assert "standin-gcc-lib/lib" in got["NIX_LD_LIBRARY_PATH"]
+    assert "standin-zlib/lib" in got["NIX_LD_LIBRARY_PATH"]
+    assert got["HATCH_ENV_TYPE_VIRTUAL_UV_PATH"].endswith("standin-uv/bin/uv")
+    assert got["FOO"] == "1" and got["n"] == 2
+    fhs = nix_eval(
+        f"map (p: p.name) ((({standin()}).manylinuxNix.manylinuxFHSEnv {{ }}).targetPkgs {{ }})"
+    )
+    assert fhs == ["standin-gcc-lib", "standin-zlib"]
