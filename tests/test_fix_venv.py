@@ -1,0 +1,129 @@
+"""``fix-venv`` on a real venv with real wheels, under an imitated NixOS loader: imports
+fail with the host's libraries hidden, work after the fix, and a second run changes
+nothing. ``--nix`` realises the soname map's attributes from a stand-in '<nixpkgs>'."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from nixtools import REPO, needs_nix
+from test_nixos_loader import host_library
+from wheelfactory import build_wheel
+
+from pyhelpers.cli import main
+
+REAL = Path(__file__).resolve().parent / ".real-wheels"
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux"
+    or sysconfig.get_platform() != "linux-x86_64"
+    or os.geteuid() != 0
+    or shutil.which("unshare") is None,
+    reason="needs root, unshare and an x86_64 host to imitate the NixOS loader",
+)
+
+
+def make_venv(tmp: Path) -> Path:
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    wheels = [
+        build_wheel(tmp / "w", "cxxdemo", "1.0", "cp311-cp311-manylinux_2_17_x86_64", cxx=True)
+    ]
+    wheels += sorted(REAL.glob("kiwisolver-*-cp311-*x86_64*.whl"))
+    if len(wheels) < 2:
+        pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
+    site = venv / "lib" / f"python3.{sys.version_info.minor}" / "site-packages"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(site),
+            *map(str, wheels),
+        ],
+        check=True,
+    )
+    return venv
+
+
+def import_hidden(venv: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+    empty = tmp / "empty"
+    empty.write_bytes(b"")
+    hidden = host_library("libstdc++.so.6")
+    script = (
+        f"mount --bind {empty} {hidden} && exec {venv}/bin/python -c "
+        "'import kiwisolver, cxxdemo; print(cxxdemo.answer())'"
+    )
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def digests(venv: Path) -> dict[str, str]:
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in venv.rglob("*.so")
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def test_fix_venv_makes_it_import_with_host_libraries_hidden_and_is_idempotent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venv = make_venv(tmp_path)
+    libdir = tmp_path / "libs"
+    libdir.mkdir()
+    shutil.copy2(host_library("libstdc++.so.6"), libdir / "libstdc++.so.6")
+
+    assert import_hidden(venv, tmp_path).returncode != 0
+    assert main(["fix-venv", str(venv), "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "libstdc++.so.6 not found (nixpkgs stdenv.cc.cc.lib" in err
+    before = digests(venv)
+    assert main(["fix-venv", str(venv), "--check", "--lib-dir", str(libdir)]) == 0
+    assert digests(venv) == before  # --check changed nothing
+    capsys.readouterr()
+
+    assert main(["fix-venv", str(venv), "--lib-dir", str(libdir)]) == 0
+    assert "changed 2, 0 libraries missing" in capsys.readouterr().err
+    done = import_hidden(venv, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "42"
+
+    fixed = digests(venv)
+    assert main(["fix-venv", str(venv), "--lib-dir", str(libdir)]) == 0
+    assert "changed 0," in capsys.readouterr().err
+    assert digests(venv) == fixed
+
+
+@needs_nix
+def test_fix_venv_with_nix_realises_the_mapped_attributes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    venv = make_venv(tmp_path)
+    nixpkgs = tmp_path / "nixpkgs"
+    nixpkgs.mkdir()
+    (nixpkgs / "default.nix").write_text(
+        f'{{ ... }}: import {REPO}/tests/nix/standin.nix {{ hostPython = "{sys.executable}"; '
+        'patchelf = "/bin/true"; }\n'
+    )
+    monkeypatch.setenv("NIX_PATH", f"nixpkgs={nixpkgs}")
+    monkeypatch.setenv("NIX_CONFIG", "substituters =\nbuild-users-group =")
+    assert main(["fix-venv", str(venv), "--nix"]) == 0
+    done = import_hidden(venv, tmp_path)
+    assert done.returncode == 0, done.stderr
