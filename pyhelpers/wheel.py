@@ -43,9 +43,11 @@ def file_sha256(path: Path) -> str:
 
 def check_wheel_filename(filename: str) -> None:
     try:
-        parse_wheel_filename(filename)
+        name = parse_wheel_filename(filename)[0]
     except InvalidWheelFilename as exc:
         raise UserError(f"{filename!r} is not a valid wheel file name ({exc})") from exc
+    if not name:  # packaging before 26.3 accepts an empty distribution name
+        raise UserError(f"{filename!r} is not a valid wheel file name (no distribution name)")
 
 
 def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = None) -> WheelScan:

@@ -8,6 +8,7 @@ import html
 import json as jsonlib
 import re
 import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,6 +139,13 @@ def with_credentials(url: str, user: str, secret: str) -> str:
     """``url`` with user info added, as users write private index URLs."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(netloc=f"{user}:{secret}@{parts.netloc}"))
+
+
+# Pseudo status codes for ``faults``: never answer (until the client gives up), or send
+# half of a file under a Content-Length for all of it and close the connection.
+HANG = -1
+TRUNCATE = -2
+HANG_SECONDS = 30.0
 
 
 class IndexServer:
@@ -365,6 +373,7 @@ def _html_page(title: str, body: str) -> bytes:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    block_on_close = False  # a HANG fault's thread must not hold up stop()
 
     def __init__(self, index: IndexServer) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -410,7 +419,11 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         index.record(self.command, self.path, dict(self.headers.items()))
         fault = index.next_fault(path)
-        if fault is not None:
+        if fault == HANG:
+            time.sleep(HANG_SECONDS)
+        elif fault == TRUNCATE:
+            self.send_truncated(path)
+        elif fault is not None:
             retry = {"Retry-After": "0"} if fault == 429 else {}
             self.send(fault, f"injected fault {fault}\n".encode(), headers=retry)
         elif not index.authorized(self.headers.get("Authorization")):
@@ -465,6 +478,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.send(404, b"not found\n")
             return
         self.send_bytes(data)
+
+    def send_truncated(self, path: str) -> None:
+        """Announce the whole file, send half of it, and drop the connection."""
+        data = (self.index.root / unquote(path.rsplit("/", 1)[-1])).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
 
     def send_bytes(self, data: bytes) -> None:
         common = {"Accept-Ranges": "bytes"}
