@@ -19,6 +19,8 @@
   ignoreMissing ? [ ],
   # Packages that provide sibling libraries, by distribution name (nvidia-cudnn-cu12).
   siblingPackages ? { },
+  # `manylinux-nix verify` after autoPatchelf: a wheel that would fail at import fails here.
+  dontVerifyManylinux ? false,
   dependencies ? [ ],
   ...
 }@args:
@@ -52,7 +54,11 @@ let
         map (dep: "${sitePackages dep}/${s.path}") (dependencies ++ lib.attrValues siblingPackages)
     ) native.siblings
   );
+  # The checker: the CLI, unless the package set provides another (the test stand-in).
+  verifier = pkgs.manylinuxNixVerifier or pkgs.manylinuxNix.cli;
+  verify = isLinux && !dontVerifyManylinux;
   ours = [
+    "dontVerifyManylinux"
     "facts"
     "sonameOverrides"
     "extraLibs"
@@ -83,6 +89,13 @@ buildPythonPackage (
       '') siblingDirs
       + (args.postFixup or "");
     pythonImportsCheck = args.pythonImportsCheck or (manylinuxNixLib.importsOf facts');
+    # postPhases run after fixupPhase, where autoPatchelf has set every RUNPATH.
+    postPhases = (args.postPhases or [ ]) ++ lib.optionals verify [ "manylinuxVerifyPhase" ];
+    manylinuxVerifyPhase = lib.optionalString verify ''
+      runHook preManylinuxVerify
+      ${verifier}/bin/manylinux-nix verify "$out/${python.sitePackages}"
+      runHook postManylinuxVerify
+    '';
     passthru = (args.passthru or { }) // {
       manylinuxFacts = facts';
     };

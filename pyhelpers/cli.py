@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import platform
 import re
 import sys
@@ -236,6 +237,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="change nothing; exit 1 if something would not load"
     )
     fix.add_argument("--patchelf", metavar="PATH", help="patchelf to use (default: on PATH)")
+
+    ver = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="check that every ELF file under a path will load",
+        description="Resolve every DT_NEEDED the way the loader will (RUNPATH/RPATH with $ORIGIN, "
+        "then the interpreter's glibc, never the machine's default folders) and check every "
+        "versioned symbol need against the library found. Exit 1 with one line per problem.",
+    )
+    ver.add_argument(
+        "path", metavar="PATH", help="site-packages, a venv, an installed wheel folder"
+    )
+    ver.add_argument(
+        "--glibc-dir",
+        metavar="DIR",
+        help="the glibc folder of the interpreter that will load the files "
+        "(default: $MANYLINUX_NIX_GLIBC_DIR, else the one this Python runs on)",
+    )
 
     inspect = sub.add_parser(
         "inspect",
@@ -508,7 +527,44 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
     return 1 if missing else 0
 
 
+def cmd_verify(args: argparse.Namespace, progress: Progress) -> int:
+    from .verify import interpreter_glibc_dir, verify
+
+    given = args.glibc_dir or os.environ.get("MANYLINUX_NIX_GLIBC_DIR")
+    glibc = Path(given) if given else interpreter_glibc_dir()
+    report = verify(Path(args.path), glibc)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "files": report.files,
+                    "glibc_dir": str(glibc),
+                    "problems": report.problems,
+                    "warnings": report.warnings,
+                    "deferred": report.deferred,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+    else:
+        for line in report.problems:
+            print(f"manylinux-nix: verify: {line}", file=sys.stderr)
+        if args.verbose:
+            for line in report.warnings + report.deferred:
+                print(f"manylinux-nix: verify: note: {line}", file=sys.stderr)
+        if not args.quiet:
+            state = "ok" if not report.problems else f"{len(report.problems)} problems"
+            print(
+                f"verified {report.files} ELF files against {glibc}: {state}"
+                + (f", {len(report.warnings)} dlopen warnings" if report.warnings else ""),
+                file=sys.stderr,
+            )
+    return 1 if report.problems else 0
+
+
 COMMANDS = {
+    "verify": cmd_verify,
     "fix-venv": cmd_fix_venv,
     "lock": cmd_lock,
     "prefetch": cmd_prefetch,

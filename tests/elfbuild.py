@@ -25,6 +25,7 @@ def compile_so(
     python: bool = False,
     add_needed: tuple[str, ...] = (),
     rpath: str | None = None,
+    link_args: tuple[str, ...] = (),
 ) -> Path:
     """Compile C ``source`` into the shared object ``out``, then add DT_NEEDED entries
     and an RPATH with patchelf (the libraries named need not exist to be inspected)."""
@@ -36,6 +37,7 @@ def compile_so(
         cmd.insert(1, f"-I{sysconfig.get_paths()['include']}")
     if soname:
         cmd.append(f"-Wl,-soname,{soname}")
+    cmd += link_args
     subprocess.run(cmd, check=True)
     src.unlink()
     if add_needed:

@@ -159,18 +159,22 @@ def test_wheel_set_builds_and_imports_with_host_libraries_hidden(
     ok = _import_hidden(sites, "cxxdemo", hidden, tmp_path)
     assert ok.returncode == 0 and ok.stdout.strip() == "42", ok.stderr
 
-    # Negative control: leave libstdc++ out of the build and the import fails as on NixOS.
+    assert "verified 1 ELF files against" in good.stderr and ": ok" in good.stderr
+    # Negative control: leave libstdc++ out. autoPatchelf lets it pass, and the import check
+    # passes too on this host (its /usr/lib has libstdc++, NixOS has not), but the verify
+    # hook, resolving as the loader will on NixOS, fails the build and names the fix.
     ignored = nix_build(
         NIX / "wheelset.nix",
         [*args, "--argstr", "sonameOverridesJSON", '{"libstdc++.so.6": null}'],
         "cxxdemo",
         tmp_path / "ignored",
     )
-    assert ignored.returncode == 0, ignored.stderr
+    assert ignored.returncode != 0
     assert "ignoring missing libstdc++.so.6" in ignored.stderr
-    broken_site = Path(ignored.stdout.strip()) / "lib/python3.11/site-packages"
-    broken = _import_hidden([broken_site, sites[1]], "cxxdemo", hidden, tmp_path)
-    assert broken.returncode != 0 and "libstdc++.so.6" in broken.stderr
+    assert (
+        "_native.cpython-311-x86_64-linux-gnu.so: libstdc++.so.6 not found; "
+        "add nixpkgs stdenv.cc.cc.lib to buildInputs"
+    ) in ignored.stderr
 
 
 @pytest.mark.skipif(not X86_HOST, reason="builds x86_64 ELF files with the host compiler")

@@ -34,3 +34,9 @@ for module in $pythonImportsCheck; do
   echo "Check whether the following modules can be imported: $module"
   PYTHONPATH="$pythonpath" "$python" -S -c "import $module"
 done
+
+runHook() { local hook="$1"; [ -n "${!hook-}" ] && eval "${!hook}"; return 0; }
+for phase in $postPhases; do
+  echo "running $phase"
+  eval "${!phase}"
+done

@@ -76,8 +76,9 @@ let
       pythonImportsCheck ? [ ],
       dontStrip ? false,
       passthru ? { },
+      postPhases ? [ ],
       ...
-    }:
+    }@args:
     assert (pyproject != null) -> (format == null);
     let
       format' =
@@ -88,7 +89,8 @@ let
         else
           throw "${pname}-${version} does not configure a `format`.";
       closure = lib.unique (lib.concatMap (d: [ d ] ++ (d.requiredPythonModules or [ ])) dependencies);
-      drv = derivation {
+      drv = derivation (
+        {
         name = "python3.11-${pname}-${version}";
         inherit system src postFixup;
         builder = "/bin/bash";
@@ -109,7 +111,10 @@ let
           glibcSonames
           ;
         deps = map (d: "${d}/${python.sitePackages}") closure;
-      };
+        inherit postPhases;
+      }
+      // lib.genAttrs postPhases (phase: args.${phase})
+      );
     in
     if format' != "wheel" then
       throw "stand-in buildPythonPackage: only format = \"wheel\" is built here, not ${format'}"
@@ -153,7 +158,36 @@ let
     mkShell = attrs: attrs // { shell = "mkShell"; };
     buildFHSEnv = attrs: attrs // { fhs = true; };
     uv = hostLibrary "uv" [ ];
+    # What buildManylinuxWheel runs to verify: this checkout's CLI on the host's Python.
+    manylinuxNixVerifier = derivation {
+      name = "standin-manylinux-nix";
+      inherit system hostPython;
+      glibcDir = "${final.glibc}/lib";
+      repo = toString ../..;
+      builder = "/bin/sh";
+      args = [
+        "-c"
+        ''
+          mkdir -p $out/bin
+          printf '#!/bin/sh\nexport MANYLINUX_NIX_GLIBC_DIR=%s\nPYTHONPATH=%s exec %s -m pyhelpers.cli "$@"\n' "$glibcDir" "$repo" "$hostPython" > $out/bin/manylinux-nix
+          chmod +x $out/bin/manylinux-nix
+        ''
+      ];
+      PATH = hostPath;
+    };
     zlib = hostLibrary "zlib" [ "libz.so.1" ];
+    # nixpkgs' glibc lib/: glibc's own libraries and libgcc_s, and nothing else.
+    glibc = hostLibrary "glibc" [
+      "libc.so.6"
+      "libm.so.6"
+      "libdl.so.2"
+      "libpthread.so.0"
+      "librt.so.1"
+      "libutil.so.1"
+      "libresolv.so.2"
+      "libgcc_s.so.1"
+      "ld-linux-x86-64.so.2"
+    ];
     fetchurl =
       {
         url,

@@ -1,0 +1,179 @@
+"""``manylinux-nix verify``: will every ELF file under a path load, the way the loader
+will load it? Each DT_NEEDED is looked up in the file's own RPATH/RUNPATH (``$ORIGIN``
+expanded), then in the glibc folder of the interpreter that loads it, never in the
+machine's default folders; each versioned symbol need (GLIBC_2.x, GLIBCXX_3.4.x, ...) must
+be defined by the library found (its ``.gnu.version_d``); architectures must match.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+from elftools.elf.gnuversions import GNUVerDefSection
+
+from .elf import MAGIC, ElfFacts, read_elf
+from .errors import UserError
+from .fixvenv import DRIVER_DIR, elf_files
+from .sonames import SonameMap, soname_map
+
+
+@dataclass
+class Report:
+    files: int = 0
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)
+
+
+def interpreter_glibc_dir() -> Path:
+    """The folder of the libc this very Python runs on (what a build's Python uses)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            for line in maps:
+                path = line.split()[-1] if line.strip() else ""
+                if re.search(r"/libc(\.so\.6|-[0-9.]+\.so)$", path):
+                    return Path(path).parent
+    except OSError:
+        pass
+    raise UserError("cannot tell which glibc this Python runs on; pass --glibc-dir")
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size
+
+
+def _facts(path: str) -> ElfFacts | None:
+    """Cached by path and stamp: the same library is met by many files, and a file
+    changed by patchelf since is read again."""
+    try:
+        return _facts_at(path, _stamp(path))
+    except OSError:
+        return None
+
+
+@cache
+def _facts_at(path: str, _stamp: tuple[int, int]) -> ElfFacts | None:
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != MAGIC:
+                return None
+            handle.seek(0)
+            return read_elf(handle, path)
+    except (OSError, UserError):
+        return None
+
+
+def version_definitions(path: str) -> frozenset[str]:
+    """The symbol versions a library defines (``.gnu.version_d``)."""
+    try:
+        return _definitions_at(path, _stamp(path))
+    except OSError:
+        return frozenset()
+
+
+@cache
+def _definitions_at(path: str, _stamp: tuple[int, int]) -> frozenset[str]:
+    try:
+        with open(path, "rb") as handle:
+            section = ELFFile(handle).get_section_by_name(".gnu.version_d")
+            if not isinstance(section, GNUVerDefSection):
+                return frozenset()
+            names: set[str] = set()
+            for _verdef, auxes in section.iter_versions():
+                names.update(str(a.name) for a in auxes)
+            return frozenset(names)
+    except (OSError, ELFError):
+        return frozenset()
+
+
+def _search_path(facts: ElfFacts, origin: str) -> list[str]:
+    return [e.replace("${ORIGIN}", origin).replace("$ORIGIN", origin) for e in facts.search_path]
+
+
+def resolve(needed: str, facts: ElfFacts, origin: str, glibc_dir: Path) -> str | None:
+    """Where the loader finds ``needed`` for this file, or None."""
+    if "/" in needed:
+        return needed if os.path.exists(needed) else None
+    for folder in [*_search_path(facts, origin), str(glibc_dir)]:
+        candidate = os.path.join(folder, needed)
+        found = _facts(candidate) if os.path.exists(candidate) else None
+        if found is not None and found.arch == facts.arch and found.bits == facts.bits:
+            return candidate
+    return None
+
+
+def verify(root: Path, glibc_dir: Path, smap: SonameMap | None = None) -> Report:
+    smap = smap or soname_map()
+    if not root.exists():
+        raise UserError(f"{root}: no such file or folder")
+    paths = [root] if root.is_file() else elf_files(root)
+    report = Report()
+    for path in paths:
+        facts = _facts(str(path))
+        if facts is None:
+            continue
+        report.files += 1
+        _check(path, facts, glibc_dir, smap, report)
+    return report
+
+
+def _check(path: Path, facts: ElfFacts, glibc_dir: Path, smap: SonameMap, report: Report) -> None:
+    origin = str(path.parent)
+    found: dict[str, str] = {}
+    for needed in facts.needed:
+        where = resolve(needed, facts, origin, glibc_dir)
+        if where is not None:
+            found[needed] = where
+        elif needed in smap.drivers:
+            if DRIVER_DIR in _search_path(facts, origin):
+                report.deferred.append(f"{path}: {needed} comes from the GPU driver at run time")
+            else:
+                report.problems.append(
+                    f"{path}: {needed} is a GPU driver library and the RUNPATH lacks "
+                    f"{DRIVER_DIR}: add addDriverRunpath.driverLink/lib (appendRunpaths)"
+                )
+        else:
+            report.problems.append(f"{path}: {needed} not found; {_advice(needed, smap)}")
+    for need in facts.version_needs:
+        library = found.get(need.library)
+        if library is None:
+            continue
+        defined = version_definitions(library)
+        for version in need.versions:
+            if version not in defined:
+                report.problems.append(
+                    f"{path}: needs {version} from {need.library}, which {library} does not "
+                    f"define (it has up to {_highest(defined, version)}); "
+                    f"{_advice(need.library, smap, newer=True)}"
+                )
+    for hint in facts.dlopen_strings:
+        if hint not in smap.glibc and resolve(hint, facts, origin, glibc_dir) is None:
+            report.warnings.append(f"{path}: may dlopen {hint}, which resolves nowhere")
+
+
+def _advice(soname: str, smap: SonameMap, *, newer: bool = False) -> str:
+    attrs = smap.libraries.get(soname)
+    if attrs:
+        what = "a newer " if newer else ""
+        return f"add {what}nixpkgs {attrs[0]} to buildInputs"
+    if soname in smap.glibc:
+        return "it belongs to glibc: use a newer nixpkgs (glibc)"
+    return "no nixpkgs attribute is known: add the package that ships it to buildInputs"
+
+
+def _highest(defined: Iterable[str], like: str) -> str:
+    prefix = like.split("_", 1)[0] + "_"
+    versions = [d for d in defined if d.startswith(prefix)]
+
+    def key(name: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in re.findall(r"\d+", name))
+
+    return max(versions, key=key) if versions else "none of " + prefix.rstrip("_")

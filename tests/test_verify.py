@@ -1,0 +1,129 @@
+"""``verify``: real wheels installed and patched as on NixOS. A correct one verifies;
+without its library folder in the RUNPATH it fails and names the soname; against a
+libstdc++ whose .gnu.version_d lacks the GLIBCXX version it needs, it names that."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+from elfbuild import PLAIN_LIBRARY, compile_so, patchelf
+from test_nixos_loader import host_library
+from wheelfactory import build_wheel
+
+from pyhelpers.cli import main
+
+REAL = Path(__file__).resolve().parent / ".real-wheels"
+GLIBC = [
+    "libc.so.6",
+    "libm.so.6",
+    "libgcc_s.so.1",
+    "libpthread.so.0",
+    "libdl.so.2",
+    "ld-linux-x86-64.so.2",
+]
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
+    reason="installs and patches x86_64 wheels",
+)
+
+
+@pytest.fixture
+def glibc_dir(tmp_path: Path) -> Path:
+    """Like nixpkgs' glibc lib/: glibc's own libraries and libgcc_s, nothing else."""
+    folder = tmp_path / "glibc"
+    folder.mkdir()
+    for soname in GLIBC:
+        shutil.copy2(host_library(soname), folder / soname)
+    return folder
+
+
+def installed(tmp_path: Path) -> tuple[Path, list[Path]]:
+    found = sorted(REAL.glob("kiwisolver-*-cp311-*x86_64*.whl"))
+    if not found:
+        pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
+    cxx = build_wheel(
+        tmp_path / "w", "cxxdemo", "1.0", "cp311-cp311-manylinux_2_17_x86_64", cxx=True
+    )
+    site = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--target",
+            str(site),
+            str(found[0]),
+            str(cxx),
+        ],
+        check=True,
+    )
+    return site, sorted(site.rglob("*.so"))
+
+
+def set_rpath(files: list[Path], rpath: str) -> None:
+    for f in files:
+        subprocess.run([patchelf(), "--set-rpath", rpath, str(f)], check=True)
+
+
+def test_patched_wheels_verify_and_a_missing_folder_is_named(
+    tmp_path: Path, glibc_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, files = installed(tmp_path)
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    shutil.copy2(host_library("libstdc++.so.6"), libs / "libstdc++.so.6")
+    set_rpath(files, str(libs))
+    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir)]) == 0
+    assert "verified 2 ELF files" in capsys.readouterr().err
+
+    set_rpath(files, "")
+    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    problems = [line for line in err if line.startswith("manylinux-nix: verify: ")]
+    assert len(problems) == 2
+    for line in problems:
+        assert line.endswith(
+            "libstdc++.so.6 not found; add nixpkgs stdenv.cc.cc.lib to buildInputs"
+        )
+
+
+def test_a_libstdcxx_without_the_needed_glibcxx_version_is_caught(
+    tmp_path: Path, glibc_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site, files = installed(tmp_path)
+    old = tmp_path / "old"
+    script = tmp_path / "versions.map"
+    script.write_text(
+        "GLIBCXX_3.4 { global: vendored_value; local: *; };\nCXXABI_1.3 { } GLIBCXX_3.4;\n"
+    )
+    compile_so(
+        old / "libstdc++.so.6",
+        PLAIN_LIBRARY,
+        soname="libstdc++.so.6",
+        link_args=(f"-Wl,--version-script={script}",),
+    )
+    set_rpath(files, str(old))
+    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir)]) == 1
+    err = capsys.readouterr().err
+    assert "needs GLIBCXX_3.4." in err and "does not define (it has up to GLIBCXX_3.4)" in err
+    assert "add a newer nixpkgs stdenv.cc.cc.lib" in err
+
+
+def test_driver_libraries_are_deferred_only_with_the_driver_runpath(
+    tmp_path: Path, glibc_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    so = compile_so(tmp_path / "site" / "cuda.so", PLAIN_LIBRARY, add_needed=("libcuda.so.1",))
+    assert main(["verify", str(tmp_path / "site"), "--glibc-dir", str(glibc_dir)]) == 1
+    assert "add addDriverRunpath.driverLink/lib" in capsys.readouterr().err
+    set_rpath([so], "/run/opengl-driver/lib")
+    assert main(["verify", str(tmp_path / "site"), "--glibc-dir", str(glibc_dir), "--json"]) == 0
+    assert "comes from the GPU driver at run time" in capsys.readouterr().out
