@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import shutil
 import sys
 import sysconfig
 from collections.abc import Callable
@@ -14,16 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from elfbuild import PLAIN_LIBRARY, compile_so
+from cudaworld import build_cuda_world
 from indexserver import IndexServer
 from nixtools import needs_nix, nix_eval
-from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
 
-REAL = Path(__file__).resolve().parent / ".real-wheels"
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-SIBLINGS = ["nvidia_cuda_runtime_cu12-12.8.90", "nvidia_nvtx_cu12-12.8.90"]
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
     reason="builds x86_64 ELF files with the host compiler",
@@ -47,32 +43,12 @@ def sha(path: Path) -> str:
 @pytest.fixture
 def world(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> World:
     wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    files: dict[str, list[Path]] = {}
-    for stem, name in zip(SIBLINGS, ["nvidia-cuda-runtime-cu12", "nvidia-nvtx-cu12"], strict=True):
-        found = sorted(REAL.glob(f"{stem}-*.whl"))
-        if not found:
-            pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
-        files[name] = [Path(shutil.copy(found[0], wheels))]
-    lib = compile_so(
-        tmp_path / "libtorchlike_cuda.so",
-        PLAIN_LIBRARY,
-        soname="libtorchlike_cuda.so",
-        add_needed=("libcudart.so.12", "libnvToolsExt.so.1", "libcuda.so.1", "libstdc++.so.6"),
-        rpath="$ORIGIN/../../nvidia/cuda_runtime/lib:$ORIGIN/../../nvidia/nvtx/lib",
+    files = build_cuda_world(
+        wheels,
+        tmp_path,
+        "1.0",
+        ["cp311-cp311-manylinux_2_28_x86_64", "cp311-cp311-macosx_11_0_arm64"],
     )
-    deps = ["nvidia-cuda-runtime-cu12==12.8.90", "nvidia-nvtx-cu12==12.8.90"]
-    files["torchlike"] = [
-        build_wheel(
-            wheels,
-            "torchlike",
-            "1.0",
-            tag,
-            requires_dist=deps,
-            extra_files={"torchlike/lib/libtorchlike_cuda.so": lib.read_bytes()},
-        )
-        for tag in ["cp311-cp311-manylinux_2_28_x86_64", "cp311-cp311-macosx_11_0_arm64"]
-    ]
     return World(index_factory(wheels), files)
 
 

@@ -5,7 +5,6 @@ mapped; none is unknown. The Nix side then passes the sibling folders to autoPat
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import sysconfig
 from collections.abc import Callable
@@ -13,15 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from elfbuild import PLAIN_LIBRARY, compile_so
+from cudaworld import build_cuda_world
 from indexserver import IndexServer
 from nixtools import NixError, needs_nix, nix_eval
-from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
 
-REAL = Path(__file__).resolve().parent / ".real-wheels"
-SIBLINGS = ["nvidia_cuda_runtime_cu12-12.8.90", "nvidia_nvtx_cu12-12.8.90"]
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
     reason="builds x86_64 ELF files with the host compiler",
@@ -30,31 +26,14 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def cuda_index(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> IndexServer:
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    for stem in SIBLINGS:
-        found = sorted(REAL.glob(f"{stem}-*.whl"))
-        if not found:
-            pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
-        shutil.copy(found[0], wheels)
-    # torch's layout: torch/lib/*.so with RPATHs into the nvidia wheels' folders.
-    lib = compile_so(
-        tmp_path / "libtorchlike_cuda.so",
-        PLAIN_LIBRARY,
-        soname="libtorchlike_cuda.so",
-        add_needed=("libcudart.so.12", "libnvToolsExt.so.1", "libcuda.so.1", "libstdc++.so.6"),
-        rpath="$ORIGIN/../../nvidia/cuda_runtime/lib:$ORIGIN/../../nvidia/nvtx/lib:$ORIGIN",
-    )
     # A unique version keeps an earlier run's store path from answering for this one.
-    build_wheel(
-        wheels,
-        "torchlike",
+    build_cuda_world(
+        tmp_path / "wheels",
+        tmp_path,
         f"1.0.post{tmp_path.stat().st_ino}",
-        "cp311-cp311-manylinux_2_28_x86_64",
-        requires_dist=["nvidia-cuda-runtime-cu12==12.8.90", "nvidia-nvtx-cu12==12.8.90"],
-        extra_files={"torchlike/lib/libtorchlike_cuda.so": lib.read_bytes()},
+        ["cp311-cp311-manylinux_2_28_x86_64"],
     )
-    return index_factory(wheels)
+    return index_factory(tmp_path / "wheels")
 
 
 def locked(index: IndexServer, out: Path) -> dict[str, Any]:
