@@ -26,6 +26,7 @@ from nixtools import REPO, needs_nix, nix_eval
 from wheelfactory import build_wheel
 
 import pyhelpers.wheel as wheelmod
+from pyhelpers.classify import classify
 from pyhelpers.cli import main
 from pyhelpers.elf import read_elf
 from pyhelpers.errors import UserError
@@ -370,3 +371,35 @@ def test_fuzz_requirements_files(text: str) -> None:
         assert "\n" not in str(exc)
     finally:
         path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "arch", "bits"),
+    [
+        ("MarkupSafe-3.0.2-cp312-cp312-manylinux_2_5_i686*", "i686", 32),
+        ("charset_normalizer-*s390x*", "s390x", 64),
+    ],  # s390x is big-endian
+)
+def test_32_bit_and_big_endian_elf(pattern: str, arch: str, bits: int, tmp_path: Path) -> None:
+    real = Path(__file__).resolve().parent / ".real-wheels"
+    found = sorted(real.glob(pattern + ".whl"))
+    if not found:
+        pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
+    scan = scan_wheel(found[0])
+    assert {(e.arch, e.bits) for e in scan.elves} == {(arch, bits)}
+    assert classify(scan)["policy"]["holds"] is True
+    # The same ELF in a wheel that claims x86_64: the wrong architecture, named.
+    with zipfile.ZipFile(found[0]) as zf:
+        member = next(n for n in zf.namelist() if n.endswith(".so"))
+        data = zf.read(member)
+    wrong = build_wheel(
+        tmp_path,
+        "wrong",
+        "1.0",
+        "cp312-cp312-manylinux_2_17_x86_64",
+        extra_files={"wrong/x.so": data},
+    )
+    with pytest.raises(
+        UserError, match=rf"built for {arch} \({bits}-bit\), but the wheel claims x86_64"
+    ):
+        classify(scan_wheel(wrong))
