@@ -7,7 +7,15 @@ python3Packages.buildPythonApplication {
   pname = project.name;
   inherit (project) version;
   pyproject = true;
-  src = lib.cleanSource ../.;
+  # Only what the package is built from: not tests, caches or a local .venv.
+  src = lib.fileset.toSource {
+    root = ../.;
+    fileset = lib.fileset.unions [
+      ../pyproject.toml
+      ../README.md
+      ../pyhelpers
+    ];
+  };
   build-system = [ python3Packages.setuptools ];
   dependencies = [
     python3Packages.packaging
