@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from . import simple
+from . import pages, simple
 from .errors import UserError
 from .http import HttpClient, status_error
 from .urls import DEFAULT_INDEX, index_key, redact
@@ -47,17 +47,27 @@ class Index:
     def _fetch(self, name: NormalizedName) -> Project:
         for base in self.urls:
             page = f"{base}{name}/"
-            response = self.client.get(page, headers={"Accept": simple.ACCEPT})
+            cached = pages.load(page)
+            if cached is not None and cached.fresh():
+                log.debug("%s: page cached until %s", name, cached.expires)
+                return self._project(name, base, cached)
+            headers = {"Accept": simple.ACCEPT, **(cached.validators() if cached else {})}
+            response = self.client.get(page, headers=headers)
+            if response.status_code == 304 and cached is not None:
+                return self._project(name, base, pages.revalidated(cached, response))
             if response.status_code == 404:
                 log.debug("%s: not on %s", name, base)
                 continue
             if response.status_code != 200:
                 raise status_error(response, f"project {name!r}")
-            files = _parse(response.text, response.headers.get("Content-Type", ""), response.url)
-            log.info("%s: %d files on %s", name, len(files), redact(base))
-            return Project(name, base, tuple(files))
+            return self._project(name, base, pages.store(page, response))
         where = ", ".join(redact(u) for u in self.urls)
         raise UserError(f"unknown package {name!r}: no such project on {where}; check the name")
+
+    def _project(self, name: NormalizedName, base: str, page: pages.Page) -> Project:
+        files = _parse(page.body, page.content_type, page.final_url)
+        log.info("%s: %d files on %s", name, len(files), redact(base))
+        return Project(name, base, tuple(files))
 
 
 def _parse(text: str, content_type: str, url: str) -> list[simple.IndexFile]:

@@ -170,6 +170,8 @@ class IndexServer:
         requires_python: dict[str, str] | None = None,
         auth: tuple[str, str] | None = None,
         faults: dict[str, list[int]] | None = None,
+        cache_control: str | None = None,
+        etags: bool = False,
     ) -> None:
         self.root = root
         self.json = json
@@ -180,6 +182,9 @@ class IndexServer:
         self.yanked: dict[str, str | bool] = dict(yanked or {})
         self.requires_python: dict[str, str] = dict(requires_python or {})
         self.auth = auth
+        # Project pages: a Cache-Control header to send, and ETags with 304 answers.
+        self.cache_control = cache_control
+        self.etags = etags
         # Copied so that popping served faults never mutates the caller's lists.
         self.faults: dict[str, list[int]] = {k: list(v) for k, v in (faults or {}).items()}
         self.requests: list[tuple[str, str]] = []
@@ -466,7 +471,16 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 body = index.project_html(project, dists)
         content_type = media_type if media_type == JSON_TYPE else f"{media_type}; charset=utf-8"
-        self.send(200, body, content_type, {"Vary": "Accept"})
+        headers = {"Vary": "Accept"}
+        if index.cache_control is not None:
+            headers["Cache-Control"] = index.cache_control
+        if index.etags:
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            headers["ETag"] = etag
+            if self.headers.get("If-None-Match") == etag:
+                self.send(304, headers=headers)
+                return
+        self.send(200, body, content_type, headers)
 
     def serve_file(self, filename: str) -> None:
         index = self.index

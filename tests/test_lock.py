@@ -563,3 +563,36 @@ def test_netrc_credentials_are_used_but_never_written(
     assert code == 0, err
     assert "netrc-pw" not in out.read_text() + stdout + err
     assert "bob" not in out.read_text()
+
+
+@pytest.mark.parametrize("mode", ["max-age", "etag"])
+def test_index_pages_are_reused_as_http_caching_allows(
+    mode: str, project: Path, index_factory: Callable[..., IndexServer], run: Run, tmp_path: Path
+) -> None:
+    options = {"cache_control": "max-age=600"} if mode == "max-age" else {"etags": True}
+    index = index_factory(project, **options)
+    args = [
+        "lock",
+        "app",
+        "-i",
+        index.url,
+        "-o",
+        tmp_path / "l.json",
+        "--python",
+        "3.12",
+        "--system",
+        "x86_64-linux",
+        "--no-inspect",
+    ]
+    assert run(*args)[0] == 0
+    first = tmp_path / "first.json"
+    (tmp_path / "l.json").replace(first)
+    pages_before = sum(1 for _, p in index.requests if p.startswith("/simple/"))
+    assert run(*args)[0] == 0
+    assert (tmp_path / "l.json").read_bytes() == first.read_bytes()
+    pages_after = sum(1 for _, p in index.requests if p.startswith("/simple/"))
+    if mode == "max-age":
+        assert pages_after == pages_before  # fresh: not asked at all
+    else:
+        assert pages_after == 2 * pages_before  # asked again, answered 304
+        assert any("If-None-Match" in h for h in index.headers_seen)
