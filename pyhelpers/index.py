@@ -7,6 +7,9 @@ all indexes lets a public upload shadow a private package (dependency confusion)
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -30,7 +33,12 @@ class Project:
 class Index:
     client: HttpClient
     urls: list[str]
-    _projects: dict[NormalizedName, Project] = field(default_factory=dict)
+    # One fetch per project and run, started early by prefetch() where it can overlap.
+    _projects: dict[NormalizedName, Future[Project]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="index")
+    )
 
     @classmethod
     def open(cls, client: HttpClient, index_url: str | None, extra: list[str]) -> Index:
@@ -39,10 +47,28 @@ class Index:
 
     def project(self, name: str) -> Project:
         """All files of ``name``, from the first index that has it (cached per run)."""
-        key = canonicalize_name(name)
-        if key not in self._projects:
-            self._projects[key] = self._fetch(key)
-        return self._projects[key]
+        return self._future(canonicalize_name(name), background=False).result()
+
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Start fetching these projects in the background: the resolver will want them."""
+        for name in names:
+            self._future(canonicalize_name(name), background=True)
+
+    def _future(self, key: NormalizedName, *, background: bool) -> Future[Project]:
+        with self._lock:
+            future = self._projects.get(key)
+            new = future is None
+            if future is None:
+                future = self._pool.submit(self._fetch, key) if background else Future()
+                self._projects[key] = future
+        if new and not background:
+            # Fetched in this thread, outside the lock; a failure is kept like a result.
+            future.set_running_or_notify_cancel()
+            try:
+                future.set_result(self._fetch(key))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future
 
     def _fetch(self, name: NormalizedName) -> Project:
         for base in self.urls:

@@ -1,9 +1,10 @@
 """Core metadata (Requires-Dist, Requires-Python) of a wheel, as cheaply as the index allows.
 
 Order: the PEP 658 ``.metadata`` file when the index advertises it; the same URL when
-the index serves it without advertising it (seen on PyPI mirrors), remembered per host
-so an index without it costs one probe; else the wheel itself, downloaded into the
-cache where ``inspect`` will want it anyway.
+the index serves it without advertising it (seen on PyPI mirrors; a host that never
+does stops being asked after a few misses); else the wheel's METADATA member read with
+HTTP Range requests (three small requests, even for a 500 MB wheel); else the whole
+wheel, downloaded into the cache where ``inspect`` will want it anyway.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 
+from . import rangezip
 from .cache import cache_dir, write_bytes_atomic
 from .download import fetch_file
 from .errors import UserError
@@ -58,10 +60,14 @@ def metadata_from_wheel(path: str, filename: str) -> bytes:
         ) from exc
 
 
+PROBE_MISSES = 3  # unadvertised .metadata misses before a host is no longer asked
+
+
 @dataclass
 class MetadataSource:
     client: HttpClient
-    _serves_unadvertised: dict[str, bool] = field(default_factory=dict)
+    _hits: set[str] = field(default_factory=set)
+    _misses: dict[str, int] = field(default_factory=dict)
 
     def get(self, file: IndexFile) -> CoreMetadata:
         cached = cache_dir("metadata") / f"{file.sha256}.METADATA" if file.sha256 else None
@@ -69,6 +75,8 @@ class MetadataSource:
             return parse_metadata(cached.read_bytes(), file.filename)
         data = self._from_index(file)
         sha256 = file.sha256
+        if data is None:
+            data = rangezip.read_member(self.client, file.url, ".dist-info/METADATA")
         if data is None:
             path, sha256 = fetch_file(self.client, file)
             data = metadata_from_wheel(str(path), file.filename)
@@ -78,24 +86,24 @@ class MetadataSource:
 
     def _from_index(self, file: IndexFile) -> bytes | None:
         host = urlsplit(file.url).netloc
-        if not file.core_metadata and self._serves_unadvertised.get(host) is False:
+        if (
+            not file.core_metadata
+            and host not in self._hits
+            and self._misses.get(host, 0) >= PROBE_MISSES
+        ):
             return None
         response = self.client.get(file.url + ".metadata")
-        if response.status_code != 200:
+        data = response.content if response.status_code == 200 else b""
+        # Some servers answer 200 with an HTML page for any path they do not have.
+        if not data or (not file.core_metadata and not data.startswith(b"Metadata-Version:")):
             if not file.core_metadata:
-                self._serves_unadvertised[host] = False
+                self._misses[host] = self._misses.get(host, 0) + 1
             log.debug("%s.metadata: HTTP %d", file.filename, response.status_code)
-            return None
-        data = response.content
-        if not file.core_metadata and not data.startswith(b"Metadata-Version:"):
-            # Some servers answer 200 with an HTML page for any path.
-            self._serves_unadvertised[host] = False
             return None
         expected = file.core_metadata_sha256
         if expected and hashlib.sha256(data).hexdigest() != expected:
             raise UserError(
                 f"{file.filename}.metadata does not match the sha256 the index gave; refusing it"
             )
-        if not file.core_metadata:
-            self._serves_unadvertised[host] = True
+        self._hits.add(host)
         return data

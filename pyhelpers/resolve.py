@@ -186,6 +186,7 @@ class WheelProvider(AbstractProvider[Req, Candidate, str]):
         for r in meta.requires_dist:
             if requirement_applies(r, self.env, candidate.extras):
                 deps.append(Req.of(r))
+        self.index.prefetch(d.name for d in deps if d.name != PYTHON)
         return deps
 
 

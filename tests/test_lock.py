@@ -7,6 +7,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -596,3 +597,51 @@ def test_index_pages_are_reused_as_http_caching_allows(
     else:
         assert pages_after == 2 * pages_before  # asked again, answered 304
         assert any("If-None-Match" in h for h in index.headers_seen)
+
+
+@pytest.mark.parametrize("server", ["indexserver", "pypiserver"])
+def test_metadata_without_pep658_is_read_with_range_requests_not_whole_wheels(
+    server: str,
+    wheel_dir: Path,
+    index_factory: Callable[..., IndexServer],
+    pypiserver_factory: Callable[[Path], str],
+    run: Run,
+    tmp_path: Path,
+) -> None:
+    # A wheel far larger than what reading its METADATA needs.
+    build_wheel(
+        wheel_dir,
+        "big",
+        "1.0",
+        requires_dist=["dep"],
+        extra_files={"big/blob.bin": os.urandom(4 << 20)},
+    )
+    build_wheel(wheel_dir, "dep", "1.0")
+    if server == "indexserver":
+        index = index_factory(wheel_dir, metadata=False)
+        url = index.url
+    else:
+        url = pypiserver_factory(wheel_dir)
+    out = tmp_path / "l.json"
+    code, _, err = run(
+        "lock",
+        "big",
+        "-i",
+        url,
+        "-o",
+        out,
+        "--python",
+        "3.12",
+        "--system",
+        "x86_64-linux",
+        "--no-inspect",
+    )
+    assert code == 0, err
+    assert read_lock(out)["targets"]["x86_64-linux/3.12"]["packages"]["big"]["dependencies"] == [
+        "dep"
+    ]
+    downloaded = [p for p in (cache_root() / "files").rglob("*.whl")]
+    assert downloaded == []  # nothing was fetched whole
+    if server == "indexserver":
+        ranged = [h for h in index.headers_seen if "Range" in h]
+        assert 1 <= len(ranged) <= 8
