@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clitools import Run
 from indexserver import IndexServer
+
+from pyhelpers.cli import main
 
 PYPISERVER_START_TIMEOUT = 30.0
 
@@ -44,6 +47,18 @@ def _isolated_env(
     # A configured proxy would otherwise be asked for 127.0.0.1 as well.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """``run(*args)`` calls ``manylinux-nix`` in-process: (exit code, stdout, stderr)."""
+
+    def run(*args: object) -> tuple[int, str, str]:
+        code = main([str(a) for a in args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from clitools import Run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from indexserver import HANG, TRUNCATE, IndexServer, with_credentials
@@ -27,24 +28,11 @@ from wheelfactory import build_wheel
 
 import pyhelpers.wheel as wheelmod
 from pyhelpers.classify import classify
-from pyhelpers.cli import main
 from pyhelpers.elf import read_elf
 from pyhelpers.errors import UserError
 from pyhelpers.requirements_txt import parse as parse_requirements
 from pyhelpers.simple import parse_html, parse_json
 from pyhelpers.wheel import check_wheel_filename, scan_wheel
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*args: object) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 @pytest.fixture

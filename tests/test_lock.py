@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clitools import Run
 from indexserver import IndexServer, with_credentials
 from wheelfactory import build_sdist, build_wheel
 
 from pyhelpers.cache import cache_root
-from pyhelpers.cli import main
 from pyhelpers.download import fetch_file
 from pyhelpers.errors import UserError
 from pyhelpers.http import HttpClient
@@ -29,18 +29,6 @@ from pyhelpers.simple import IndexFile
 REAL_WHEELS = Path(__file__).resolve().parent / ".real-wheels"
 X86 = "manylinux_2_17_x86_64.manylinux2014_x86_64"
 ARM = "manylinux_2_17_aarch64.manylinux2014_aarch64"
-
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def sha256(path: Path) -> str:
