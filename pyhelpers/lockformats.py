@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -782,22 +781,23 @@ def _read_requirements(path: Path) -> LockFile:
     _read_text(path)  # a precise message for an unreadable or non-UTF-8 file
     try:
         parsed = requirements_txt.parse(path)
-        lines = list(_requirement_lines(path.resolve(), frozenset()))
     except RecursionError:
         raise src.error("", "a requirement is nested too deeply to parse") from None
     except (OSError, UnicodeDecodeError) as exc:  # an included file
         raise src.error("", f"cannot read a file it includes ({_first_line(exc)})") from None
     packages = []
-    for where, requirement, hashes in lines:
+    for entry in parsed.entries:
+        requirement = entry.requirement
         name = canonicalize_name(requirement.name)
         version = _pinned(requirement)
         if version is None:
             raise UserError(
-                f"{where}: {name} is not pinned with ==; convert needs a lock: pin every package"
-                " (e.g. `uv export --format requirements.txt` or `pip-compile --generate-hashes`)"
+                f"{entry.where}: {name} is not pinned with ==; convert needs a lock: "
+                "pin every package (e.g. `uv export --format requirements.txt` "
+                "or `pip-compile --generate-hashes`)"
             )
         marker = None if requirement.marker is None else str(requirement.marker)
-        files = tuple(LockedFile(None, None, h) for h in sorted(hashes))
+        files = tuple(LockedFile(None, None, h) for h in sorted(entry.hashes))
         packages.append(LockedPackage(name, version, files, None, marker))
     indexes = [parsed.index_url] if parsed.index_url else []
     return LockFile(
@@ -806,30 +806,6 @@ def _read_requirements(path: Path) -> LockFile:
         packages=tuple(packages),
         indexes=_unique([*indexes, *parsed.extra_index_urls]),
     )
-
-
-def _requirement_lines(
-    path: Path, seen: frozenset[Path]
-) -> Iterator[tuple[str, Requirement, frozenset[str]]]:
-    """Each requirement with its own ``--hash`` values and ``file:line``.
-
-    ``requirements_txt.parse`` (run first, so everything here is already valid) pools
-    hashes by name; a lock can pin one name twice under different markers (numpy for
-    Python < 3.12 and >= 3.12), and each pin must keep only its own files."""
-    if path in seen:
-        return
-    text = path.read_text("utf-8")
-    for number, line in requirements_txt._logical_lines(text):
-        where = f"{path.name}:{number}"
-        if line.startswith("-"):
-            option, value, _ = requirements_txt._split_option(shlex.split(line, posix=True))
-            if option in ("-r", "--requirement") and value:
-                yield from _requirement_lines((path.parent / value).resolve(), seen | {path})
-            continue
-        one = requirements_txt.RequirementsFile()
-        requirements_txt._requirement(line, where, one)
-        requirement = one.requirements[0]
-        yield where, requirement, frozenset(one.hashes.get(canonicalize_name(requirement.name), ()))
 
 
 def _pinned(requirement: Requirement) -> str | None:

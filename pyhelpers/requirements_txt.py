@@ -29,10 +29,22 @@ _UNSUPPORTED = {
 }
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One requirement line: where it stands, and only its own ``--hash`` values."""
+
+    where: str
+    requirement: Requirement
+    hashes: frozenset[str]
+
+
 @dataclass
 class RequirementsFile:
     requirements: list[Requirement] = field(default_factory=list)
-    hashes: dict[str, set[str]] = field(default_factory=dict)  # normalized name -> sha256 hexes
+    # Pooled by normalized name (what `lock -r` allows); `entries` keeps them per line,
+    # since a lock may pin one name twice under different markers.
+    hashes: dict[str, set[str]] = field(default_factory=dict)
+    entries: list[Entry] = field(default_factory=list)
     index_url: str | None = None
     extra_index_urls: list[str] = field(default_factory=list)
     pre: bool = False
@@ -136,5 +148,6 @@ def _requirement(line: str, where: str, out: RequirementsFile) -> None:
     if req.url:
         raise UserError(f"{where}: direct URL requirements ({req.name} @ ...) are not supported")
     out.requirements.append(req)
+    out.entries.append(Entry(where, req, frozenset(hashes)))
     if hashes:
         out.hashes.setdefault(canonicalize_name(req.name), set()).update(hashes)
