@@ -115,7 +115,8 @@ def _add_index_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="manylinux-nix",
-        description="Lock prebuilt Python wheels for Nix targets.",
+        description="Make prebuilt Python wheels work under Nix: lock them for Nix targets, "
+        "know what native libraries they need, and check that they load.",
     )
     parser.add_argument("--version", action="version", version=f"manylinux-nix {__version__}")
     common = argparse.ArgumentParser(add_help=False)
