@@ -10,6 +10,7 @@ these readers must survive any bytes, so nothing is indexed or converted uncheck
 from __future__ import annotations
 
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
@@ -728,7 +729,10 @@ def _read_pipfile(src: _Source, data: object) -> LockFile:
     for number, item in enumerate(_list(src, meta, "sources", "_meta"), 1):
         where = f"_meta sources {number}"
         entry = _table(src, item, where)
-        sources.setdefault(_str(src, entry, "name", where), _str(src, entry, "url", where))
+        # pipenv expands ${VAR} in source URLs (credentials, mostly) from the environment;
+        # the index client splits credentials off, so none reaches the lock.
+        url = _expand_env(_str(src, entry, "url", where))
+        sources.setdefault(_str(src, entry, "name", where), url)
     packages: list[LockedPackage] = []
     unfetchable: list[Unfetchable] = []
     skipped: list[str] = []
@@ -774,6 +778,14 @@ def _read_pipfile(src: _Source, data: object) -> LockFile:
 
 # ---------------------------------------------------------------------------------------
 # pip requirements files
+
+
+_ENV_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _expand_env(text: str) -> str:
+    """``${VAR}``/``$VAR`` from the environment, as pipenv does; unknown ones stay."""
+    return _ENV_VAR.sub(lambda m: os.environ.get(m.group(1) or m.group(2), m.group(0)), text)
 
 
 def _read_requirements(path: Path) -> LockFile:

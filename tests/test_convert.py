@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from cudaworld import build_cuda_world
-from indexserver import IndexServer
+from indexserver import IndexServer, with_credentials
 from nixtools import needs_nix, nix_eval
 
 from pyhelpers.cli import main
@@ -334,3 +334,24 @@ def test_real_demo_uv_lock_from_pypi(tmp_path: Path) -> None:
     assert targets["x86_64-linux/3.12"]["packages"]["numpy"]["version"] == "2.5.5"
     assert targets["x86_64-linux/3.11"]["packages"]["numpy"]["version"] == "2.4.6"
     assert "colorama" not in targets["x86_64-linux/3.12"]["packages"]
+
+
+def test_pipfile_source_urls_expand_environment_credentials_that_are_never_written(
+    world: World,
+    tmp_path: Path,
+    index_factory: Callable[..., IndexServer],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    private = index_factory(world.index.root, auth=("pipenv-user", "pipenv-secret"))
+    monkeypatch.setenv("MNX_USER", "pipenv-user")
+    monkeypatch.setenv("MNX_PASS", "pipenv-secret")
+    source = tmp_path / "Pipfile.lock"
+    templated = with_credentials(private.url, "${MNX_USER}", "${MNX_PASS}")
+    source.write_text(pipfile_lock(world).replace(world.index.url.rstrip("/"), templated))
+    out = tmp_path / "wheels.lock.json"
+    assert convert(source, out, "--no-inspect") == 0
+    text = out.read_text()
+    assert "pipenv-secret" not in text and "pipenv-user" not in text
+    assert any("Authorization" in h for h in private.headers_seen)
+    entry = json.loads(text)["targets"]["x86_64-linux/3.11"]["packages"]["torchlike"]
+    assert entry["url"].startswith(private.base_url)
