@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 
 from . import __version__
 from .errors import UsageError, UserError
@@ -287,14 +287,12 @@ def _targets(args: argparse.Namespace) -> list[Target]:
 
 
 def _requirement(text: str) -> Requirement:
+    from .requirements_txt import parse_requirement
+
     try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        reason = str(exc).splitlines()[0]
-        raise UsageError(f"invalid requirement {text!r}: {reason}") from exc
-    if req.url:
-        raise UsageError(f"{text!r}: direct URL requirements are not supported; name a version")
-    return req
+        return parse_requirement(text, "command line")
+    except UserError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _client(args: argparse.Namespace) -> HttpClient:

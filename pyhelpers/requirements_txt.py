@@ -129,6 +129,18 @@ def _option(
         raise UserError(f"{where}: unknown option {opt}; remove it or report it as a bug")
 
 
+def parse_requirement(text: str, where: str) -> Requirement:
+    """A PEP 508 requirement naming a version range (a lock needs an index to ask)."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        reason = str(exc).splitlines()[0]
+        raise UserError(f"{where}: invalid requirement {text!r} ({reason})") from exc
+    if req.url:
+        raise UserError(f"{where}: direct URL requirements ({req.name} @ ...) are not supported")
+    return req
+
+
 def _requirement(line: str, where: str, out: RequirementsFile) -> None:
     # Not shlex: markers quote their values ('3.12') and must keep the quotes.
     hashes = set()
@@ -140,13 +152,7 @@ def _requirement(line: str, where: str, out: RequirementsFile) -> None:
     text = _HASH_OPTION.sub("", line).strip()
     if _OTHER_OPTION.search(text):
         raise UserError(f"{where}: only --hash may follow a requirement: {text!r}")
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        reason = str(exc).splitlines()[0]
-        raise UserError(f"{where}: invalid requirement {text!r} ({reason})") from exc
-    if req.url:
-        raise UserError(f"{where}: direct URL requirements ({req.name} @ ...) are not supported")
+    req = parse_requirement(text, where)
     out.requirements.append(req)
     out.entries.append(Entry(where, req, frozenset(hashes)))
     if hashes:

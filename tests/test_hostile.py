@@ -391,3 +391,11 @@ def test_32_bit_and_big_endian_elf(pattern: str, arch: str, bits: int, tmp_path:
         UserError, match=rf"built for {arch} \({bits}-bit\), but the wheel claims x86_64"
     ):
         classify(scan_wheel(wrong))
+
+
+@pytest.mark.parametrize("text", ["numpy[", "foo @ https://host/foo.whl", "a b c"])
+def test_invalid_requirement_on_the_command_line_is_a_usage_error(text: str, run: Run) -> None:
+    code, _, err = run("lock", text, "-o", "-")
+    assert code == 2
+    one_line_error(err)
+    assert "command line:" in err and ("invalid requirement" in err or "direct URL" in err)
