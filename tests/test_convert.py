@@ -7,23 +7,20 @@ import base64
 import hashlib
 import json
 import sys
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cudaworld import build_cuda_world
+from hostmarks import needs_x86_64
 from indexserver import IndexServer, with_credentials
 from nixtools import needs_nix, nix_eval
 
 from pyhelpers.cli import main
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
-    reason="builds x86_64 ELF files with the host compiler",
-)
+pytestmark = needs_x86_64
 
 
 class World:

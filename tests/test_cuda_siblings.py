@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import json
 import sys
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cudaworld import build_cuda_world
+from hostmarks import needs_x86_64
 from indexserver import IndexServer
 from nixtools import NixError, needs_nix, nix_eval
 
 from pyhelpers.cli import main
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
-    reason="builds x86_64 ELF files with the host compiler",
-)
+pytestmark = needs_x86_64
 
 
 @pytest.fixture

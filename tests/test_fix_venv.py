@@ -5,14 +5,13 @@ nothing. ``--nix`` realises the soname map's attributes from a stand-in '<nixpkg
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
+from hostmarks import needs_unshare
 from nixtools import REPO, needs_nix
 from test_nixos_loader import host_library
 from wheelfactory import build_wheel
@@ -20,13 +19,7 @@ from wheelfactory import build_wheel
 from pyhelpers.cli import main
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux"
-    or sysconfig.get_platform() != "linux-x86_64"
-    or os.geteuid() != 0
-    or shutil.which("unshare") is None,
-    reason="needs root, unshare and an x86_64 host to imitate the NixOS loader",
-)
+pytestmark = needs_unshare
 
 
 def make_venv(tmp: Path) -> Path:

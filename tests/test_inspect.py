@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from elfbuild import EXTENSION_WITH_DLOPEN, PLAIN_LIBRARY, compile_so
+from hostmarks import needs_x86_64
 from indexserver import IndexServer
 from wheelfactory import build_wheel
 
@@ -25,10 +26,7 @@ from pyhelpers.wheel import scan_wheel
 REAL = Path(__file__).resolve().parent / ".real-wheels"
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
 TAG = "cp311-cp311-manylinux_2_17_x86_64"
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
-    reason="builds x86_64 ELF files with the host compiler",
-)
+pytestmark = needs_x86_64
 
 
 def demo_wheel(out: Path, tmp: Path, tag: str = TAG) -> Path:

@@ -4,7 +4,6 @@ wheels that need a newer glibc than the target's are refused."""
 from __future__ import annotations
 
 import json
-import sys
 import sysconfig
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 import pytest
 from elfbuild import EXTENSION_WITH_DLOPEN, PLAIN_LIBRARY, compile_so
+from hostmarks import needs_x86_64
 from indexserver import IndexServer
 from wheelfactory import build_wheel
 
@@ -19,10 +19,7 @@ from pyhelpers.cli import main
 
 TAG = "cp311-cp311-manylinux_2_17_x86_64"
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
-    reason="builds x86_64 ELF files with the host compiler",
-)
+pytestmark = needs_x86_64
 
 
 @pytest.fixture

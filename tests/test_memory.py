@@ -6,17 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
-import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
+from hostmarks import needs_x86_64
 
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
-    reason="builds an x86_64 ELF file with the host compiler",
-)
+pytestmark = needs_x86_64
 GIB = 1 << 30
 
 

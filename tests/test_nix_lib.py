@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
+from hostmarks import needs_unshare, needs_x86_64
 from indexserver import IndexServer
 from nixtools import NIX, REPO, NixError, needs_nix, nix_build, nix_eval, standin_args
 from test_nixos_loader import host_library
@@ -23,7 +22,6 @@ from wheelfactory import build_wheel
 from pyhelpers.cli import main
 
 pytestmark = [pytest.mark.nix, needs_nix]
-X86_HOST = sys.platform == "linux" and sysconfig.get_platform() == "linux-x86_64"
 TAG = "cp311-cp311-manylinux_2_17_x86_64"
 STANDIN = (
     f"import ./tests/nix/standin.nix {{ hostPython = {json.dumps(sys.executable)}; "
@@ -129,10 +127,7 @@ def _import_hidden(
     )
 
 
-@pytest.mark.skipif(
-    not X86_HOST or os.geteuid() != 0 or shutil.which("unshare") is None,
-    reason="needs root, unshare and an x86_64 host",
-)
+@needs_unshare
 def test_wheel_set_builds_and_imports_with_host_libraries_hidden(
     wheel_dir: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
 ) -> None:
@@ -177,7 +172,7 @@ def test_wheel_set_builds_and_imports_with_host_libraries_hidden(
     ) in ignored.stderr
 
 
-@pytest.mark.skipif(not X86_HOST, reason="builds x86_64 ELF files with the host compiler")
+@needs_x86_64
 def test_unknown_or_unavailable_soname_stops_evaluation_with_the_ways_out(
     wheel_dir: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
 ) -> None:

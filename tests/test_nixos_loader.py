@@ -8,25 +8,19 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 from typing import Any
 
 import pytest
 from elfbuild import patchelf
+from hostmarks import needs_unshare
 from wheelfactory import build_wheel
 
 from pyhelpers.classify import classify
 from pyhelpers.wheel import scan_wheel
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux"
-    or sysconfig.get_platform() != "linux-x86_64"
-    or os.geteuid() != 0
-    or shutil.which("unshare") is None,
-    reason="needs root, unshare and an x86_64 host to imitate the NixOS loader",
-)
+pytestmark = needs_unshare
 
 
 def host_library(soname: str) -> Path:

@@ -8,11 +8,11 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hostmarks import needs_x86_64
 from indexserver import IndexServer
 from nixtools import REPO, needs_nix, nix_build, nix_eval
 from wheelfactory import build_wheel
@@ -20,10 +20,7 @@ from wheelfactory import build_wheel
 pytestmark = [
     pytest.mark.nix,
     needs_nix,
-    pytest.mark.skipif(
-        sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
-        reason="wraps this x86_64 host's Python",
-    ),
+    needs_x86_64,
 ]
 HOST = {"hostPython": sys.executable, "hostPrefix": sys.base_prefix}
 

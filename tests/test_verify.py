@@ -7,11 +7,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so, patchelf
+from hostmarks import needs_x86_64
 from test_nixos_loader import host_library
 from wheelfactory import build_wheel
 
@@ -26,10 +26,7 @@ GLIBC = [
     "libdl.so.2",
     "ld-linux-x86-64.so.2",
 ]
-pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or sysconfig.get_platform() != "linux-x86_64",
-    reason="installs and patches x86_64 wheels",
-)
+pytestmark = needs_x86_64
 
 
 @pytest.fixture
