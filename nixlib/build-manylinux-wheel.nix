@@ -7,9 +7,12 @@
   buildPythonPackage,
   autoPatchelfHook,
   addDriverRunpath,
+  makeSetupHook,
   manylinuxNixLib ? import ./default.nix { inherit lib; },
+  manylinuxNixHook ? import ./manylinux-hook.nix { inherit lib makeSetupHook python; },
 }:
 {
+  # A wheel: fetchPypiWheel's result, any fetcher's, or a path (./demo-1.0-py3-none-any.whl).
   src,
   # The `facts` of a lock entry, the `inspect --json` report, or a path to either.
   facts ? null,
@@ -25,8 +28,10 @@
   ...
 }@args:
 let
-  filename = src.name;
+  filename = manylinuxNixLib.wheelFilenameOf src;
   parts = lib.splitString "-" filename;
+  pname = args.pname or (builtins.elemAt parts 0);
+  version = args.version or (builtins.elemAt parts 1);
   facts' =
     if facts == null then
       manylinuxNixLib.fallbackFacts filename
@@ -54,11 +59,7 @@ let
         map (dep: "${sitePackages dep}/${s.path}") (dependencies ++ lib.attrValues siblingPackages)
     ) native.siblings
   );
-  # The checker: the CLI, unless the package set provides another (the test stand-in).
-  verifier = pkgs.manylinuxNixVerifier or pkgs.manylinuxNix.cli;
-  verify = isLinux && !dontVerifyManylinux;
   ours = [
-    "dontVerifyManylinux"
     "facts"
     "sonameOverrides"
     "extraLibs"
@@ -69,15 +70,24 @@ in
 buildPythonPackage (
   builtins.removeAttrs args ours
   // {
-    pname = args.pname or (builtins.elemAt parts 0);
-    version = args.version or (builtins.elemAt parts 1);
+    inherit pname version;
+    # An epoch's "!" may not appear in a store path name; the version keeps it.
+    name = args.name or (manylinuxNixLib.storeName "${pname}-${version}");
     format = "wheel";
     inherit src dependencies;
     # Stripping corrupts prebuilt ELF files ("ELF load command address/offset not aligned").
     dontStrip = true;
-    nativeBuildInputs = (args.nativeBuildInputs or [ ]) ++ lib.optionals isLinux [ autoPatchelfHook ];
+    # The hook follows autoPatchelfHook: its postFixup step must run after autoPatchelf's.
+    nativeBuildInputs =
+      (args.nativeBuildInputs or [ ])
+      ++ lib.optionals isLinux [
+        autoPatchelfHook
+        manylinuxNixHook
+      ];
     buildInputs = (args.buildInputs or [ ]) ++ lib.optionals isLinux (native.buildInputs ++ extraLibs);
     autoPatchelfIgnoreMissingDeps = (args.autoPatchelfIgnoreMissingDeps or [ ]) ++ native.ignoreMissing;
+    # What verify accepts as missing: only what was left missing on purpose.
+    manylinuxLeftMissing = native.ignoreMissing;
     # autoPatchelf applies these itself, after it has set each RUNPATH.
     appendRunpaths =
       (args.appendRunpaths or [ ])
@@ -88,14 +98,10 @@ buildPythonPackage (
         if [ -d ${lib.escapeShellArg dir} ]; then addAutoPatchelfSearchPath ${lib.escapeShellArg dir}; fi
       '') siblingDirs
       + (args.postFixup or "");
+    # Where the wheel's RUNPATH entries into sibling wheels are pointed after autoPatchelf.
+    manylinuxSiblingSites = lib.unique (map sitePackages (dependencies ++ lib.attrValues siblingPackages));
+    manylinuxWheelName = filename;
     pythonImportsCheck = args.pythonImportsCheck or (manylinuxNixLib.importsOf facts');
-    # postPhases run after fixupPhase, where autoPatchelf has set every RUNPATH.
-    postPhases = (args.postPhases or [ ]) ++ lib.optionals verify [ "manylinuxVerifyPhase" ];
-    manylinuxVerifyPhase = lib.optionalString verify ''
-      runHook preManylinuxVerify
-      ${verifier}/bin/manylinux-nix verify "$out/${python.sitePackages}"
-      runHook postManylinuxVerify
-    '';
     passthru = (args.passthru or { }) // {
       manylinuxFacts = facts';
     };

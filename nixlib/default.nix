@@ -20,10 +20,80 @@ rec {
   # The nixpkgs attribute paths the soname map offers for a soname, best first.
   candidatesFor = soname: (data.sonames.libraries.${soname} or { nix = [ ]; }).nix;
 
-  # The first of those that exists in pkgs, or null.
+  # Whether a version is in a range of the soname map: "==76.*", ">=2.14", ">=3,<4".
+  versionInRange =
+    range: version:
+    let
+      holds =
+        clause:
+        let
+          parts = builtins.match "(==|!=|>=|<=|<|>)(.+)" clause;
+          op = builtins.elemAt parts 0;
+          bound = builtins.elemAt parts 1;
+          order = builtins.compareVersions version bound;
+          prefix = lib.splitString "." (lib.removeSuffix ".*" bound);
+          samePrefix = lib.take (builtins.length prefix) (builtins.splitVersion version) == prefix;
+        in
+        if parts == null then
+          throw "manylinux-nix: bad version range ${range} in the soname map"
+        else if op == "==" then
+          (if lib.hasSuffix ".*" bound then samePrefix else order == 0)
+        else if op == "!=" then
+          (if lib.hasSuffix ".*" bound then !samePrefix else order != 0)
+        else if op == ">=" then
+          order >= 0
+        else if op == "<=" then
+          order <= 0
+        else if op == ">" then
+          order > 0
+        else
+          order < 0;
+    in
+    version != null && lib.all holds (lib.splitString "," range);
+
+  # What one candidate attribute path gives for a soname: the package, or why not.
+  # nixpkgs keeps removed names as `throw` aliases (aliases.nix), so each is tried with
+  # tryEval; a name that follows upstream releases (icu, libxml2) counts only while its
+  # version ships this soname.
+  lookup =
+    pkgs: soname: path:
+    let
+      found = builtins.tryEval (getAttrPath pkgs path);
+      range = ((data.sonames.libraries.${soname} or { }).versions or { }).${path} or null;
+      version = (builtins.tryEval (found.value.version or null)).value;
+    in
+    if !found.success then
+      {
+        package = null;
+        why = "${path} was removed";
+      }
+    else if found.value == null then
+      {
+        package = null;
+        why = "${path} is missing";
+      }
+    else if range != null && !(versionInRange range version) then
+      {
+        package = null;
+        why = "${path} is ${if version == null then "unversioned" else version}, not ${range}";
+      }
+    else
+      {
+        package = found.value;
+        why = null;
+      };
+
+  # The first candidate that ships the soname in pkgs, or null.
   libraryFor =
     pkgs: soname:
-    lib.findFirst (p: p != null) null (map (getAttrPath pkgs) (candidatesFor soname));
+    lib.findFirst (p: p != null) null (
+      map (path: (lookup pkgs soname path).package) (candidatesFor soname)
+    );
+
+  # Why no candidate fits, for messages: "icu76 is missing, icu is 78.1, not ==76.*".
+  whyNoLibrary =
+    pkgs: soname:
+    lib.concatStringsSep ", " (map (path: (lookup pkgs soname path).why) (candidatesFor soname));
 
   isFreeThreaded =
     python:
@@ -64,6 +134,27 @@ rec {
     lib.replaceStrings [ "%2B" "%2b" "%21" "%7E" "%7e" ] [ "+" "+" "!" "~" "~" ] (
       lib.last (lib.splitString "/" url)
     );
+
+  # A name a store path may have: "!" (an epoch) and other characters outside
+  # [A-Za-z0-9+._?=-] become "_". The wheel keeps its real name in passthru.wheelFilename.
+  storeName =
+    name:
+    lib.concatStrings (
+      map (c: if builtins.match "[A-Za-z0-9+._?=-]" c != null then c else "_") (
+        builtins.genList (i: builtins.substring i 1 name) (builtins.stringLength name)
+      )
+    );
+
+  # The wheel's file name, whatever src is: fetchPypiWheel's result (whose store name may
+  # have been changed), another fetcher's, or a path such as ./demo-1.0-py3-none-any.whl.
+  wheelFilenameOf =
+    src:
+    if builtins.isPath src then
+      baseNameOf src
+    else if builtins.isString src then
+      baseNameOf (lib.removePrefix "/" src)
+    else
+      src.passthru.wheelFilename or src.wheelFilename or src.name;
 
   # The library set of one policy, for users who want the blanket list.
   policyLibs =
@@ -126,7 +217,7 @@ rec {
             if tried == [ ] then
               "which is not in manylinux-nix's soname map"
             else
-              "which this nixpkgs has under none of ${lib.concatStringsSep ", " tried}";
+              "which this nixpkgs has under none of ${lib.concatStringsSep ", " tried} (${whyNoLibrary pkgs e.soname})";
         in
         "manylinux-nix: ${wheel} needs ${e.soname} (wanted by ${builtins.head e.wanted_by}), ${why}; "
         + "pass sonameOverrides = { \"${e.soname}\" = pkgs.<package>; } or ignoreMissing = [ \"${e.soname}\" ]";

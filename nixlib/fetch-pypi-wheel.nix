@@ -1,7 +1,9 @@
 # A fixed-output fetch of exactly one wheel: either a lock entry ({ url, hash,
 # filename? }) or fetchPypi's wheel arguments ({ pname, version, python, abi, platform,
 # dist?, hash }). The store name is the wheel's decoded file name, which nixpkgs'
-# wheelUnpackHook needs (it copies "$src" to dist/$(stripHash "$src")).
+# wheelUnpackHook copies to dist/ (stripHash "$src"); characters a store path may not
+# hold ("!" of an epoch) become "_", and passthru.wheelFilename keeps the real name,
+# which buildManylinuxWheel's hook gives the file back before installing it.
 {
   lib,
   fetchurl,
@@ -42,5 +44,6 @@ in
 fetchurl {
   inherit url;
   hash = args.hash or (throw "fetchPypiWheel: ${filename} needs a hash (sha256-...); `manylinux-nix prefetch` prints it");
-  name = filename;
+  name = manylinuxNixLib.storeName filename;
+  passthru.wheelFilename = filename;
 }

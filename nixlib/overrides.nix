@@ -20,8 +20,11 @@ let
       + "); run manylinux-nix overrides with --system ${system} --python ${python.pythonVersion}"
     ));
 
-  # The attributes to add to one package's old attributes. Sibling folders are added in
-  # postFixup, which runs before autoPatchelf's own postFixup hook.
+  # The attributes to add to one package's old attributes. Facts describe the wheel, so
+  # only a build from that wheel gets them: uv2nix adds autoPatchelfHook only for wheels,
+  # poetry2nix only for manylinux wheels, and a package built from its sdist has neither
+  # the hook nor addAutoPatchelfSearchPath. Sibling folders are added in postFixup, which
+  # runs before autoPatchelf's own postFixup hook; manylinux-nix's hook follows it.
   nativeAttrs =
     {
       final,
@@ -37,22 +40,37 @@ let
         facts = entry.facts or { };
         wheel = entry.filename or name;
       };
-      providerDir =
+      providerSite =
         s:
-        if s.path == null || s.provider == null || !(final ? ${s.provider}) then
+        if s.provider == null || !(final ? ${s.provider}) then
           [ ]
         else
-          [ "${final.${s.provider}}/${python.sitePackages}/${s.path}" ];
-      dirs = lib.unique (lib.concatMap providerDir native.siblings);
+          [ "${final.${s.provider}}/${python.sitePackages}" ];
+      sites = lib.unique (lib.concatMap providerSite native.siblings);
+      dirs = lib.unique (
+        lib.concatMap (s: if s.path == null then [ ] else map (site: "${site}/${s.path}") (providerSite s)) native.siblings
+      );
+      hook = import ./manylinux-hook.nix {
+        inherit lib python;
+        inherit (pkgs) makeSetupHook;
+      };
+      fromWheel = builtins.elem pkgs.autoPatchelfHook (old.nativeBuildInputs or [ ]);
     in
-    {
+    lib.optionalAttrs fromWheel {
+      nativeBuildInputs = (old.nativeBuildInputs or [ ]) ++ [ hook ];
       buildInputs = (old.buildInputs or [ ]) ++ native.buildInputs;
       autoPatchelfIgnoreMissingDeps = (old.autoPatchelfIgnoreMissingDeps or [ ]) ++ native.ignoreMissing;
+      manylinuxLeftMissing = (old.manylinuxLeftMissing or [ ]) ++ native.ignoreMissing;
       appendRunpaths =
         (old.appendRunpaths or [ ])
         ++ lib.optionals native.needsDriver [ "${pkgs.addDriverRunpath.driverLink}/lib" ];
+      manylinuxSiblingSites = (old.manylinuxSiblingSites or [ ]) ++ sites;
       postFixup =
-        lib.concatMapStrings (dir: "addAutoPatchelfSearchPath ${lib.escapeShellArg dir}\n") dirs
+        lib.concatMapStrings (dir: ''
+          if [ -d ${lib.escapeShellArg dir} ] && declare -F addAutoPatchelfSearchPath >/dev/null; then
+            addAutoPatchelfSearchPath ${lib.escapeShellArg dir}
+          fi
+        '') dirs
         + (old.postFixup or "");
     };
 

@@ -62,6 +62,11 @@ rec {
   # inherited by child processes; --argv0 "$0" keeps sys.executable the wrapper's path, so
   # a venv made from it keeps using it. `_manylinux.py` sits beside the standard library,
   # where venvs see it too.
+  # `python` may be a `python.withPackages` environment: its bin/python3.X is an ELF
+  # made by makeBinaryWrapper that execs the interpreter, and the loader's options for it
+  # would not reach that exec. So the interpreter's own ELF is what runs under the
+  # loader, from this wrapper's folder, whose lib/ mirrors the environment's (its
+  # site-packages included); PYTHONNOUSERSITE is set as the environment's wrapper sets it.
   wrapPythonForManylinux =
     {
       python,
@@ -69,12 +74,17 @@ rec {
       policy ? defaultPolicy,
       dynamicLinker ? pkgs.stdenv.cc.bintools.dynamicLinker,
     }:
+    let
+      isEnv = python ? python && python ? env;
+      interpreter = if isEnv then python.python else python;
+    in
     pkgs.runCommand "${python.name or "python"}-manylinux"
       {
         libraryPath = lib.makeLibraryPath libraries;
         hook = manylinuxHook { inherit policy; };
         passAsFile = [ "hook" ];
-        inherit dynamicLinker;
+        inherit dynamicLinker interpreter;
+        environment = lib.optionalString isEnv "export PYTHONNOUSERSITE=true\n";
         passthru = {
           inherit python libraries;
           inherit (python) sitePackages pythonVersion;
@@ -95,11 +105,16 @@ rec {
             ln -s "$entry" "$out/lib/$name"
           fi
         done
+        loaderArgs=
+        if [ -n "$libraryPath" ]; then loaderArgs="--library-path '$libraryPath' "; fi
         for exe in ${python}/bin/*; do
           name=$(basename "$exe")
           if [ "$(head -c 4 "$exe" | tail -c 3)" = ELF ]; then
-            printf '#!/bin/sh\nexec %s --library-path %s --argv0 "$0" %s "$@"\n' \
-              "$dynamicLinker" "$libraryPath" "$(readlink -f "$exe")" > "$out/bin/$name"
+            target=$(readlink -f "$exe")
+            # An environment's binary wrapper: run the interpreter it would exec.
+            if [ -e "$interpreter/bin/$name" ]; then target=$(readlink -f "$interpreter/bin/$name"); fi
+            printf '#!/bin/sh\n%bexec %s %s--argv0 "$0" %s "$@"\n' \
+              "$environment" "$dynamicLinker" "$loaderArgs" "$target" > "$out/bin/$name"
             chmod +x "$out/bin/$name"
           else
             ln -s "$exe" "$out/bin/$name"

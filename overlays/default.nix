@@ -27,8 +27,11 @@ in
 
   pythonPackagesExtensions = (prev.pythonPackagesExtensions or [ ]) ++ [
     (pyfinal: pyprev: {
+      # The setup hook of wheel builds, for this Python (also for uv2nix/poetry2nix sets).
+      manylinuxNixHook = pyfinal.callPackage ../nixlib/manylinux-hook.nix { };
       buildManylinuxWheel = pyfinal.callPackage ../nixlib/build-manylinux-wheel.nix {
         inherit manylinuxNixLib;
+        inherit (pyfinal) manylinuxNixHook;
         pkgs = final;
       };
     })

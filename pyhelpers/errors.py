@@ -1,5 +1,7 @@
 """The one exception type users see: a one-line message that says what to do."""
 
+import re
+
 
 class UserError(Exception):
     """A failure caused by input or environment, reported as a single line.
@@ -15,3 +17,12 @@ class UsageError(UserError):
     """The command line itself is wrong (exit 2, like argparse)."""
 
     exit_code = 2
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped: a hostile name quoted in a message must
+    not break it into lines or forge output."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)

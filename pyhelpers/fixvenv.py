@@ -9,6 +9,7 @@ libraries need nothing; GPU-driver libraries get the NixOS driver folder.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import shutil
@@ -17,11 +18,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .elf import MAGIC, ElfFacts, read_elf
+from .elf import ElfFacts, read_elf
 from .errors import UserError
-from .sonames import SonameMap, soname_map
-
-DRIVER_DIR = "/run/opengl-driver/lib"
+from .runpaths import DRIVER_DIR, elf_files
+from .sonames import SonameMap, soname_map, version_in_range
 
 
 @dataclass
@@ -34,22 +34,6 @@ class FileFix:
     @property
     def changes(self) -> bool:
         return self.old_rpath != self.new_rpath
-
-
-def elf_files(venv: Path) -> list[Path]:
-    """Regular ELF files inside the venv. Symlinks are not followed: a venv's python is a
-    link to an interpreter that is not the venv's to change (a read-only store path)."""
-    found = []
-    for root, dirs, files in os.walk(venv):
-        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
-        for name in files:
-            path = Path(root, name)
-            if path.is_symlink() or not path.is_file():
-                continue
-            with path.open("rb") as handle:
-                if handle.read(4) == MAGIC:
-                    found.append(path)
-    return sorted(found)
 
 
 def library_index(paths: Iterable[Path]) -> dict[str, str]:
@@ -107,12 +91,18 @@ def _exists(entry: str, origin: str, needed: str) -> bool:
 
 
 def nix_lib_dirs(sonames: Iterable[str], smap: SonameMap) -> dict[str, str]:
-    """Realise the mapped nixpkgs attributes with nix-build; soname -> its lib folder."""
+    """Realise the mapped nixpkgs attributes with nix-build; soname -> its lib folder.
+
+    An attribute with a version range in the soname map is taken only while its
+    version ships the soname (``icu`` for libicuuc.so.76 only while it is ICU 76)."""
     if shutil.which("nix-build") is None:
         raise UserError("--nix needs nix-build on PATH; install Nix or pass --lib-dir folders")
     found: dict[str, str] = {}
     for soname in sorted(set(sonames)):
+        ranges = smap.versions.get(soname, {})
         for attr in smap.libraries.get(soname, ()):
+            if attr in ranges and not version_in_range(ranges[attr], _nix_version(attr)):
+                continue
             done = subprocess.run(
                 ["nix-build", "<nixpkgs>", "-A", attr, "--no-out-link"],
                 capture_output=True,
@@ -124,6 +114,22 @@ def nix_lib_dirs(sonames: Iterable[str], smap: SonameMap) -> dict[str, str]:
                 found[soname] = os.path.join(out, "lib")
                 break
     return found
+
+
+def _nix_version(attr: str) -> str | None:
+    done = subprocess.run(
+        ["nix-instantiate", "--eval", "--json", "<nixpkgs>", "-A", f"{attr}.version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    try:
+        version = json.loads(done.stdout)
+    except ValueError:
+        return None
+    return version if isinstance(version, str) else None
 
 
 def fix_venv(

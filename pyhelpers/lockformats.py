@@ -16,12 +16,10 @@ import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from packaging import pylock as pep751
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
@@ -32,7 +30,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from . import requirements_txt
+from . import markers, requirements_txt
 from .errors import UserError
 from .urls import redact
 
@@ -180,7 +178,7 @@ def _format_by_name(path: Path) -> str | None:
     name = path.name
     if name in (UV, POETRY, PIPFILE):
         return name
-    if pep751.is_valid_pylock_path(path):
+    if re.fullmatch(r"pylock\.([^.]+\.)?toml", name):  # PEP 751's file name rule
         return PYLOCK
     if name.endswith(".txt"):
         return REQUIREMENTS
@@ -363,14 +361,9 @@ def _version(src: _Source, text: str, where: str) -> str:
         raise src.error(where, f"version {_show(text)} is not a PEP 440 version") from None
 
 
-@lru_cache(maxsize=4096)
-def _parse_marker(text: str) -> Marker:
-    return Marker(text)
-
-
 def _marker(src: _Source, text: str, where: str) -> str:
     try:
-        return str(_parse_marker(text))
+        return str(markers.parse(text))
     except (InvalidMarker, RecursionError) as exc:
         problem = _first_line(exc) if isinstance(exc, InvalidMarker) else "nested too deeply"
         raise src.error(where, f"marker {_show(text)} is invalid ({problem})") from None
@@ -571,73 +564,115 @@ def _uv_dependency(src: _Source, value: object, where: str) -> UvDependency:
 
 
 # ---------------------------------------------------------------------------------------
-# pylock.toml (PEP 751): packaging validates the structure, we check what we rely on.
+# pylock.toml (PEP 751). Read here rather than with packaging.pylock, which only
+# packaging 26 has and the nixpkgs releases we build on do not.
+
+_PYLOCK_SOURCES = ("vcs", "directory", "archive")
 
 
 def _read_pylock(src: _Source, data: Table) -> LockFile:
-    try:
-        lock = pep751.Pylock.from_dict(data)
-    except pep751.PylockValidationError as exc:
-        raise src.error("", f"not a valid pylock file: {_first_line(exc)}") from None
+    lock_version = _str(src, data, "lock-version", "")
+    if not re.fullmatch(r"1\.\d+", lock_version):
+        raise src.error("", f"lock-version {_show(lock_version)} is not supported (only 1.x is)")
+    _str(src, data, "created-by", "")
+    environments = tuple(
+        _marker(src, text, "environments") for text in _str_list(src, data, "environments", "")
+    )
+    requires_python = _requires_python(src, _opt_str(src, data, "requires-python", ""), "")
+    default_groups = tuple(_str_list(src, data, "default-groups", ""))
     packages: list[LockedPackage] = []
     unfetchable: list[Unfetchable] = []
     skipped: list[str] = []
-    for number, package in enumerate(lock.packages, 1):
-        where = f"packages {number} ({package.name})"
-        marker = None if package.marker is None else str(package.marker)
-        if package.directory is not None:
-            skipped.append(package.name)
-        elif package.vcs is not None:
-            unfetchable.append(Unfetchable(package.name, marker, "comes from a VCS checkout"))
-        elif package.archive is not None and package.archive.url is None:
-            unfetchable.append(Unfetchable(package.name, marker, "is a local archive file"))
+    items = data.get("packages")
+    if not isinstance(items, list):
+        raise src.error("", "not a valid pylock file: 'packages' should be an array of tables")
+    for number, item in enumerate(items, 1):
+        where = f"packages {number}"
+        table = _table(src, item, where)
+        name = _name(src, _str(src, table, "name", where), where)
+        where = f"packages {number} ({name})"
+        raw_marker = _opt_str(src, table, "marker", where)
+        marker = None if raw_marker is None else _marker(src, raw_marker, where)
+        raw_version = _opt_str(src, table, "version", where)
+        version: str | None = None if raw_version is None else _version(src, raw_version, where)
+        sources: list[str] = [key for key in _PYLOCK_SOURCES if key in table]
+        distributions: list[str] = [key for key in ("sdist", "wheels") if key in table]
+        if len(sources) + bool(distributions) != 1:
+            found = ", ".join(sources + distributions) or "none of them"
+            raise src.error(
+                where,
+                "not a valid pylock file: a package has exactly one of vcs, directory, "
+                f"archive, or sdist/wheels (found {found})",
+            )
+        if "directory" in table:
+            _str(src, _need_table(src, table, "directory", where), "path", f"{where} directory")
+            skipped.append(name)
+        elif "vcs" in table:
+            _need_table(src, table, "vcs", where)
+            unfetchable.append(Unfetchable(name, marker, "comes from a VCS checkout"))
+        elif (
+            "archive" in table
+            and _opt_str(src, _need_table(src, table, "archive", where), "url", f"{where} archive")
+            is None
+        ):
+            unfetchable.append(Unfetchable(name, marker, "is a local archive file"))
         else:
-            files = tuple(_pylock_files(src, package, where))
-            version = (
-                str(package.version)
-                if package.version is not None
-                else next(filter(None, (_version_from_filename(f.filename) for f in files)), None)
+            files = tuple(_pylock_files(src, table, where))
+            version = version or next(
+                filter(None, (_version_from_filename(f.filename) for f in files)), None
             )
             if version is None:
                 raise src.error(where, "has no 'version' and no file name that gives one")
-            packages.append(LockedPackage(package.name, version, files, package.index, marker))
+            for file in files:
+                if file.filename is not None:
+                    _check_wheel(src, file.filename, name, version, where)
+            index = _opt_str(src, table, "index", where)
+            packages.append(LockedPackage(name, version, files, index, marker))
     return LockFile(
         path=src.path,
         format=src.format,
         packages=tuple(packages),
         indexes=_unique(p.index for p in packages if p.index is not None),
-        requires_python=None if lock.requires_python is None else str(lock.requires_python),
-        environments=tuple(str(m) for m in lock.environments or ()),
-        default_groups=tuple(lock.default_groups or ()),
+        requires_python=requires_python,
+        environments=environments,
+        default_groups=default_groups,
         unfetchable=tuple(unfetchable),
         skipped=_unique(skipped),
     )
 
 
-def _pylock_files(src: _Source, package: pep751.Package, where: str) -> Iterator[LockedFile]:
-    if package.archive is not None:
-        yield _pylock_file(src, package.archive, _url_filename(package.archive.url), where)
+def _pylock_files(src: _Source, table: Table, where: str) -> Iterator[LockedFile]:
+    archive = _opt_table(src, table, "archive", where)
+    if archive is not None:
+        yield _pylock_file(src, archive, f"{where} archive")
         return
-    if package.sdist is not None:
-        yield _pylock_file(src, package.sdist, package.sdist.filename, f"{where} sdist")
-    for number, wheel in enumerate(package.wheels or (), 1):
-        yield _pylock_file(src, wheel, wheel.filename, f"{where} wheel {number}")
+    sdist = _opt_table(src, table, "sdist", where)
+    if sdist is not None:
+        yield _pylock_file(src, sdist, f"{where} sdist")
+    for number, wheel in enumerate(_list(src, table, "wheels", where), 1):
+        yield _pylock_file(
+            src, _table(src, wheel, f"{where} wheel {number}"), f"{where} wheel {number}"
+        )
 
 
-def _pylock_file(
-    src: _Source,
-    file: pep751.PackageArchive | pep751.PackageSdist | pep751.PackageWheel,
-    filename: str | None,
-    where: str,
-) -> LockedFile:
-    url = None if file.url is None else _absolute_url(src, file.url, where)
-    digest = file.hashes.get("sha256")
+def _pylock_file(src: _Source, table: Table, where: str) -> LockedFile:
+    url = _opt_str(src, table, "url", where)
+    path = _opt_str(src, table, "path", where)
+    if url is None and path is None:
+        raise src.error(where, "not a valid pylock file: a file needs 'url' or 'path'")
+    if url is not None:
+        url = _absolute_url(src, url, where)
+    filename = _opt_str(src, table, "name", where) or _url_filename(url) or _path_filename(path)
+    hashes = _opt_table(src, table, "hashes", where)
+    if hashes is None:
+        raise src.error(where, "not a valid pylock file: 'hashes' is missing")
+    digest = hashes.get("sha256")
     if digest is None:
-        algorithms = ", ".join(sorted(file.hashes))
+        algorithms = ", ".join(sorted(hashes)) or "none"
         raise src.error(where, f"has no sha256 hash (only {algorithms}); Nix fetches need sha256")
-    if not _HEX64.fullmatch(digest):
+    if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
         raise src.error(where, f"sha256 {_show(digest)} is not 64 hex digits")
-    return LockedFile(filename, url, digest.lower(), file.size)
+    return LockedFile(filename, url, digest.lower(), _opt_size(src, table, where))
 
 
 # ---------------------------------------------------------------------------------------
@@ -893,16 +928,10 @@ def _check_covered(lock: LockFile, env: dict[str, str]) -> None:
 def _holds(lock: LockFile, marker: str | None, env: Mapping[str, str], what: str) -> bool:
     if marker is None:
         return True
-    environment: dict[str, str | frozenset[str]] = {
-        **env,
-        "extra": "",
-        "extras": frozenset(),
-        "dependency_groups": frozenset(lock.default_groups),
-    }
     try:
-        if lock.format == PYLOCK:
-            return _parse_marker(marker).evaluate(environment, context="lock_file")
-        return _parse_marker(marker).evaluate(environment, context="metadata")
+        return markers.evaluate(
+            marker, env, lock_file=lock.format == PYLOCK, groups=frozenset(lock.default_groups)
+        )
     except (
         InvalidMarker,
         UndefinedComparison,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -73,8 +73,14 @@ class Pin:
     dependencies: tuple[NormalizedName, ...]
 
 
+if TYPE_CHECKING:
+    _Provider = AbstractProvider[Req, Candidate, str]
+else:  # resolvelib before 1.1 (nixpkgs 25.05) has no generic classes at run time
+    _Provider = AbstractProvider
+
+
 @dataclass
-class WheelProvider(AbstractProvider[Req, Candidate, str]):
+class WheelProvider(_Provider):
     index: Index
     metadata: MetadataSource
     target: Target

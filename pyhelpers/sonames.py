@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -15,6 +16,9 @@ class SonameMap:
     musl: frozenset[str]
     drivers: frozenset[str]
     libraries: dict[str, tuple[str, ...]]  # soname -> nixpkgs attribute paths, best first
+    # soname -> {attribute path: version range}: the versions of that attribute that ship
+    # the soname (icu -> "==76.*"); attributes not named here are taken whatever version.
+    versions: dict[str, dict[str, str]]
 
 
 @cache
@@ -27,4 +31,52 @@ def soname_map() -> SonameMap:
         # Entries with no attribute are known to have no nixpkgs provider (openssl 1.1's
         # soname on a release without it, say): to a build they are as unknown as any.
         libraries={k: tuple(v["nix"]) for k, v in raw["libraries"].items() if v["nix"]},
+        versions={k: dict(v["versions"]) for k, v in raw["libraries"].items() if v.get("versions")},
     )
+
+
+_CLAUSE = re.compile(r"(==|!=|>=|<=|<|>)(.+)")
+
+
+def _parts(version: str) -> list[int | str]:
+    # As Nix's builtins.splitVersion and compareVersions: numbers compare as numbers.
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.\-]", version) if p]
+
+
+def _compare(a: str, b: str) -> int:
+    left, right = _parts(a), _parts(b)
+    for x, y in zip(left, right, strict=False):
+        if x != y:
+            if isinstance(x, int) and isinstance(y, int):
+                return -1 if x < y else 1
+            return -1 if str(x) < str(y) else 1
+    return (len(left) > len(right)) - (len(left) < len(right))
+
+
+def version_in_range(spec: str, version: str | None) -> bool:
+    """Whether ``version`` is in a range of the soname map ("==76.*", ">=3,<4"), read the
+    way nixlib's versionInRange reads it."""
+    if version is None:
+        return False
+    for clause in spec.split(","):
+        match = _CLAUSE.fullmatch(clause)
+        if match is None:
+            raise ValueError(f"bad version range {spec!r} in the soname map")
+        op, bound = match.groups()
+        if bound.endswith(".*"):
+            prefix = [str(p) for p in _parts(bound[:-2])]
+            same = [str(p) for p in _parts(version)][: len(prefix)] == prefix
+            ok = same if op == "==" else not same
+        else:
+            order = _compare(version, bound)
+            ok = {
+                "==": order == 0,
+                "!=": order != 0,
+                ">=": order >= 0,
+                "<=": order <= 0,
+                ">": order > 0,
+                "<": order < 0,
+            }[op]
+        if not ok:
+            return False
+    return True

@@ -7,9 +7,10 @@ be defined by the library found (its ``.gnu.version_d``); architectures must mat
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from elftools.elf.gnuversions import GNUVerDefSection
 
 from .elf import MAGIC, ElfFacts, read_elf
 from .errors import UserError
-from .fixvenv import DRIVER_DIR, elf_files
+from .runpaths import DRIVER_DIR, elf_files, impure_entries, store_dir
 from .sonames import SonameMap, soname_map
 
 
@@ -110,7 +111,16 @@ def resolve(needed: str, facts: ElfFacts, origin: str, glibc_dir: Path) -> str |
     return None
 
 
-def verify(root: Path, glibc_dir: Path, smap: SonameMap | None = None) -> Report:
+def verify(
+    root: Path,
+    glibc_dir: Path,
+    smap: SonameMap | None = None,
+    *,
+    ignore_missing: Sequence[str] = (),
+) -> Report:
+    """Check every ELF file under ``root``. A missing library that matches one of
+    ``ignore_missing`` (fnmatch, as autoPatchelfIgnoreMissingDeps) was left missing on
+    purpose: it is reported as deferred, not as a problem."""
     smap = smap or soname_map()
     if not root.exists():
         raise UserError(f"{root}: no such file or folder")
@@ -121,12 +131,30 @@ def verify(root: Path, glibc_dir: Path, smap: SonameMap | None = None) -> Report
         if facts is None:
             continue
         report.files += 1
-        _check(path, facts, glibc_dir, smap, report)
+        _check(path, facts, glibc_dir, smap, report, tuple(ignore_missing))
     return report
 
 
-def _check(path: Path, facts: ElfFacts, glibc_dir: Path, smap: SonameMap, report: Report) -> None:
+def _check(
+    path: Path,
+    facts: ElfFacts,
+    glibc_dir: Path,
+    smap: SonameMap,
+    report: Report,
+    ignore_missing: tuple[str, ...] = (),
+) -> None:
     origin = str(path.parent)
+    store = store_dir()
+    impure = impure_entries(facts, store)
+    if impure and str(path).startswith(store + "/"):
+        # A store path must not look outside the store: on another machine (or in the
+        # sandbox) the folder is missing or holds something else.
+        report.problems.append(
+            f"{path}: RUNPATH has {', '.join(impure)}, outside the Nix store; "
+            "remove it (buildManylinuxWheel does, after autoPatchelf)"
+        )
+    elif impure:
+        report.warnings.append(f"{path}: RUNPATH has {', '.join(impure)}, outside the Nix store")
     found: dict[str, str] = {}
     for needed in facts.needed:
         where = resolve(needed, facts, origin, glibc_dir)
@@ -141,7 +169,10 @@ def _check(path: Path, facts: ElfFacts, glibc_dir: Path, smap: SonameMap, report
                     f"{DRIVER_DIR}: add addDriverRunpath.driverLink/lib (appendRunpaths)"
                 )
         else:
-            report.problems.append(f"{path}: {needed} not found; {_advice(needed, smap)}")
+            if any(fnmatch.fnmatch(needed, glob) for glob in ignore_missing):
+                report.deferred.append(f"{path}: {needed} left missing, as asked")
+            else:
+                report.problems.append(f"{path}: {needed} not found; {_advice(needed, smap)}")
     for need in facts.version_needs:
         library = found.get(need.library)
         if library is None:

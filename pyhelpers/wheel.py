@@ -14,7 +14,7 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from .elf import MAGIC, ElfFacts, as_dict, from_dict, read_elf
-from .errors import UserError
+from .errors import UserError, printable
 
 # Members up to this size are inflated in memory; larger ones spill to a temporary file.
 SPOOL_BYTES = 32 << 20
@@ -45,7 +45,9 @@ def check_wheel_filename(filename: str) -> None:
     try:
         name = parse_wheel_filename(filename)[0]
     except InvalidWheelFilename as exc:
-        raise UserError(f"{filename!r} is not a valid wheel file name ({exc})") from exc
+        raise UserError(
+            f"{filename!r} is not a valid wheel file name ({printable(str(exc))})"
+        ) from exc
     if not name:  # packaging before 26.3 accepts an empty distribution name
         raise UserError(f"{filename!r} is not a valid wheel file name (no distribution name)")
 

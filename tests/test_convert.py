@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +19,7 @@ from indexserver import IndexServer, with_credentials
 from nixtools import needs_nix, nix_eval
 
 from pyhelpers.cli import main
+from pyhelpers.runpaths import read_facts
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 pytestmark = needs_x86_64
@@ -288,22 +290,67 @@ def test_uv2nix_and_poetry2nix_overlays_add_exactly_the_native_inputs(
 ) -> None:
     facts = facts_for(world, tmp_path)
     got: dict[str, Any] = nix_eval(
-        f'import ./tests/nix/override-shape.nix {{ factsFile = {facts}; flavour = "{flavour}"; '
-        f'hostPython = "{sys.executable}"; }}'
+        f'(import ./tests/nix/override-shape.nix {{ factsFile = {facts}; flavour = "{flavour}"; '
+        f'hostPython = "{sys.executable}"; }}).summary'
     )
     torch = got["torchlike"]
     assert torch["buildInputs"] == ["pre-existing", "standin-gcc-lib"]
     assert torch["autoPatchelfIgnoreMissingDeps"] == ["libcuda.so.1"]
     assert torch["appendRunpaths"] == ["/run/opengl-driver/lib"]
-    store = "/nix/store/00000000000000000000000000000000-"
-    assert (
-        f"addAutoPatchelfSearchPath '{store}nvidia-cuda-runtime-cu12/lib/python3.11/"
-        "site-packages/nvidia/cuda_runtime/lib'"
-    ) in torch["postFixup"]
+    assert torch["nativeBuildInputs"][-2:] == ["auto-patchelf-hook", "manylinux-nix-hook"]
+    assert re.search(
+        r"addAutoPatchelfSearchPath /nix/store/[a-z0-9]{32}-[^ ]*nvidia-cuda-runtime-cu12"
+        r"[^ ]*/lib/python3.11/site-packages/nvidia/cuda_runtime/lib",
+        torch["postFixup"],
+    ), torch["postFixup"]
     assert "nvidia/nvtx/lib" in torch["postFixup"]
     # The runtime wheel needs nothing outside glibc: left as it was.
     assert got["nvidia-cuda-runtime-cu12"]["buildInputs"] == ["pre-existing"]
     assert got["nvidia-nvtx-cu12"]["buildInputs"] == ["pre-existing", "standin-gcc-lib"]
+
+
+def sdist_project(root: Path, name: str, version: str) -> Path:
+    """A pure-Python project folder, as an sdist unpacks to."""
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("answer = 42\n")
+    (root / "pyproject.toml").write_text(
+        f'[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n'
+        f'[project]\nname = "{name}"\nversion = "{version}"\n'
+    )
+    return root
+
+
+@needs_nix
+@pytest.mark.parametrize("flavour", ["uv2nix", "poetry2nix"])
+def test_overlays_build_the_wheel_and_leave_an_sdist_build_alone(
+    flavour: str, world: World, tmp_path: Path
+) -> None:
+    from nixtools import NIX, nix_build, standin_args
+
+    facts = facts_for(world, tmp_path)
+    common = [
+        "--arg", "factsFile", str(facts), "--argstr", "flavour", flavour,
+        "--arg", "wheelDir", str(tmp_path / "wheels"), *standin_args(),
+    ]  # fmt: skip
+    wheel = nix_build(NIX / "override-shape.nix", common, "torchlike", tmp_path / "wheel")
+    assert wheel.returncode == 0, wheel.stderr
+    so = Path(wheel.stdout.strip()) / (
+        "lib/python3.11/site-packages/torchlike/lib/libtorchlike_cuda.so"
+    )
+    runpath = read_facts(so).runpath
+    assert any(p.endswith("site-packages/nvidia/cuda_runtime/lib") for p in runpath)
+    assert "/run/opengl-driver/lib" in runpath
+    # Built from its sdist, the package has no autoPatchelf: the overlay leaves it alone
+    # (before, its postFixup called addAutoPatchelfSearchPath: "command not found").
+    project = sdist_project(tmp_path / "project", "torchlike", "1.0")
+    sdist = nix_build(
+        NIX / "override-shape.nix",
+        [*common, "--arg", "sdistDir", str(project), "--arg", "sdists", '[ "torchlike" ]'],
+        "torchlike",
+        tmp_path / "sdist",
+    )
+    assert sdist.returncode == 0, sdist.stderr
+    assert (Path(sdist.stdout.strip()) / "lib/python3.11/site-packages/torchlike").is_dir()
 
 
 @pytest.mark.network

@@ -411,13 +411,25 @@ BROKEN = [
         pylock_package(
             f'{{ url = "{SIX_URL}", hashes = {{ sha256 = "{SHA}" }} }}', 'marker = "("\n'
         ),
-        "not a valid pylock file",
+        "marker '(' is invalid",
     ),
     (
         "pylock.toml",
         PYLOCK_HEADER + '[[packages]]\nname = "six"\nversion = "1.16"\n'
         f'archive = {{ url = "https://[::1/six.whl", hashes = {{ sha256 = "{SHA}" }} }}\n',
         "not parse",
+    ),
+    (
+        "pylock.toml",
+        'lock-version = "2.0"\ncreated-by = "x"\n[[packages]]\nname = "six"\n',
+        "lock-version '2.0' is not supported",
+    ),
+    ("pylock.toml", 'lock-version = "1.0"\npackages = []\n', "'created-by' is missing"),
+    (
+        "pylock.toml",
+        pylock_package(f'{{ url = "{SIX_URL}", hashes = {{ sha256 = "{SHA}" }} }}')
+        + f'archive = {{ url = "{SIX_URL}", hashes = {{ sha256 = "{SHA}" }} }}\n',
+        "exactly one of vcs, directory, archive, or sdist/wheels",
     ),
     ("poetry.lock", '[[package]]\nname = "a"\nversion = "1"\nfiles = []\n', "'metadata'"),
     (
@@ -585,3 +597,22 @@ def test_fuzzed_structure_gives_a_lock_or_a_user_error(data: st.DataObject) -> N
         path = Path(directory) / source.name
         path.write_text(text, errors="surrogatepass")
         check_survives(path)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_pep_751_marker_variables_on_any_packaging(
+    native: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """packaging before 25 (nixpkgs 25.05) rejects `extras` and `dependency_groups`."""
+    from pyhelpers import markers
+
+    if not native:
+        monkeypatch.setattr(markers, "_native", lambda: False)
+        markers.parse.cache_clear()
+    env = linux("3.12")
+    marker = "'dev' in dependency_groups and python_version >= '3.12'"
+    assert markers.evaluate(marker, env, lock_file=True, groups=frozenset({"dev"}))
+    assert not markers.evaluate(marker, env, lock_file=True, groups=frozenset())
+    assert markers.evaluate("'gpu' not in extras", env, lock_file=True)
+    assert str(markers.parse(marker))
+    markers.parse.cache_clear()

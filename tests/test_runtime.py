@@ -33,14 +33,19 @@ def standin(extra: str = "") -> str:
     )
 
 
-def wrapped(tmp_path: Path, policy: str = "manylinux_2_17") -> Path:
+def wrapped(
+    tmp_path: Path,
+    policy: str = "manylinux_2_17",
+    python: str = "pkgs.python311",
+    libraries: str = "[ zonly ]",
+) -> Path:
     expr = tmp_path / "wrapped.nix"
     # A library only the wrapper's library path has: the host's zlib under another name.
     expr.write_text(
         f'let pkgs = {standin()}; zonly = pkgs.runCommand "zonly" {{ run = "{tmp_path}"; }} '
         '"mkdir -p $out/lib && cp -L /usr/lib/x86_64-linux-gnu/libz.so.1 $out/lib/libzonly.so"; '
-        f"in {{ py = pkgs.manylinuxNix.wrapPythonForManylinux {{ python = pkgs.python311; "
-        f'libraries = [ zonly ]; policy = "{policy}"; }}; }}'
+        f"in {{ py = pkgs.manylinuxNix.wrapPythonForManylinux {{ python = {python}; "
+        f'libraries = {libraries}; policy = "{policy}"; }}; }}'
     )
     done = nix_build(expr, [], "py", tmp_path / "py")
     assert done.returncode == 0, done.stderr
@@ -77,6 +82,41 @@ def test_wrapped_python_loads_its_libraries_and_children_do_not_inherit_them(
         check=False,
     )
     assert bare.returncode != 0
+
+
+def test_a_with_packages_environment_is_wrapped_at_its_interpreter(tmp_path: Path) -> None:
+    """python.withPackages makes bin/python3.X an ELF wrapper that execs the interpreter:
+    the loader's --library-path given to that wrapper would not reach it."""
+    env = "(pkgs.python311.withPackages (ps: [ ps.resolvelib ]))"
+    py = wrapped(tmp_path, python=env)
+    done = subprocess.run(
+        [
+            str(py / "bin/python3.11"),
+            "-c",
+            PROBE + "; import resolvelib; print(resolvelib.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k not in ("LD_LIBRARY_PATH", "PYTHONPATH")},
+    )
+    assert done.returncode == 0, done.stderr
+    prefix, env_line, child, package = done.stdout.splitlines()
+    assert prefix == str(py) and env_line == "env None" and child == "child []"
+    # The environment's packages are still there, through its site-packages.
+    assert package.startswith(str(py)) and "resolvelib" in package
+
+
+def test_an_empty_library_list_still_runs_python(tmp_path: Path) -> None:
+    py = wrapped(tmp_path, libraries="[ ]")
+    done = subprocess.run(
+        [str(py / "bin/python3"), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(py)
 
 
 def test_venv_from_the_wrapped_python_keeps_the_library_path_and_hook(tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ def test_library_entry_schema(soname: str) -> None:
     entry = LIBRARIES[soname]
     assert ".so" in soname
     assert isinstance(entry, dict)
-    assert set(entry) == {"nix", "checked"}
+    assert set(entry) <= {"nix", "checked", "versions"} and {"nix", "checked"} <= set(entry)
     nix = entry["nix"]
     assert isinstance(nix, list)
     assert all(isinstance(attr, str) for attr in nix)
@@ -99,6 +99,18 @@ def test_library_entry_schema(soname: str) -> None:
     checked = entry["checked"]
     # bool is an int subclass and True is not allowed: only a non-empty string or False.
     assert checked is False or (isinstance(checked, str) and checked.strip())
+
+
+@pytest.mark.parametrize("soname", sorted(s for s, e in LIBRARIES.items() if "versions" in e))
+def test_version_ranges_name_candidates_and_parse(soname: str) -> None:
+    """Nix reads these ranges with its own small parser (nixlib versionInRange): only
+    comma-separated clauses of ==, !=, >=, <=, <, > with an optional .* on ==."""
+    entry = LIBRARIES[soname]
+    assert entry["versions"] and set(entry["versions"]) <= set(entry["nix"])
+    for spec in entry["versions"].values():
+        for clause in spec.split(","):
+            assert re.fullmatch(r"(==|!=|>=|<=|<|>)[0-9][0-9A-Za-z.-]*(\.\*)?", clause), spec
+            assert not clause.endswith(".*") or clause.startswith(("==", "!="))
 
 
 def test_enough_libraries() -> None:

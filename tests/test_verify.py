@@ -124,3 +124,20 @@ def test_driver_libraries_are_deferred_only_with_the_driver_runpath(
     set_rpath([so], "/run/opengl-driver/lib")
     assert main(["verify", str(tmp_path / "site"), "--glibc-dir", str(glibc_dir), "--json"]) == 0
     assert "comes from the GPU driver at run time" in capsys.readouterr().out
+
+
+def test_runpath_outside_the_store_is_a_problem_in_a_store_path(
+    tmp_path: Path,
+    glibc_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = tmp_path / "store"
+    monkeypatch.setenv("NIX_STORE", str(store))
+    for root in (store / "abc-pkg", tmp_path / "venv"):
+        compile_so(root / "x.so", PLAIN_LIBRARY, rpath="/usr/local/lib64:$ORIGIN")
+    assert main(["verify", str(store / "abc-pkg"), "--glibc-dir", str(glibc_dir)]) == 1
+    assert "RUNPATH has /usr/local/lib64, outside the Nix store" in capsys.readouterr().err
+    # Outside the store (a venv fixed with --lib-dir) it is only a note.
+    assert main(["verify", str(tmp_path / "venv"), "--glibc-dir", str(glibc_dir), "-v"]) == 0
+    assert "note:" in capsys.readouterr().err

@@ -1,10 +1,11 @@
-# The few nixpkgs `lib` functions manylinux-nix uses, written from builtins with the same
-# names and semantics, because these machines have no nixpkgs (and Nix 2.8 could not
-# evaluate a current one).
+# The few nixpkgs `lib` functions manylinux-nix and the stand-in package set use, written
+# from builtins with the same names and semantics, because these machines have no nixpkgs
+# (and Nix 2.8 could not evaluate a current one). Sources in FIDELITY.md.
 let
   regexSpecial = [ "\\" "." "[" "]" "(" ")" "{" "}" "*" "+" "?" "^" "$" "|" ];
   escapeRegex = builtins.replaceStrings regexSpecial (map (c: "\\${c}") regexSpecial);
   fix = f: let x = f x; in x;
+  lib_min = a: b: if a < b then a else b;
   extends = overlay: f: final: let prev = f final; in prev // overlay final prev;
   callPackageWith =
     autoArgs: fn: args:
@@ -40,6 +41,7 @@ rec {
   optionals = cond: list: if cond then list else [ ];
   concatMap = f: list: builtins.concatLists (map f list);
   concatLists = builtins.concatLists;
+  concatStrings = builtins.concatStringsSep "";
   concatMapStrings = f: list: builtins.concatStringsSep "" (map f list);
   concatStringsSep = builtins.concatStringsSep;
   unique = builtins.foldl' (acc: x: if builtins.elem x acc then acc else acc ++ [ x ]) [ ];
@@ -56,7 +58,61 @@ rec {
     if m <= n && builtins.substring (n - m) m s == suf then builtins.substring 0 (n - m) s else s;
   foldl' = builtins.foldl';
   replaceStrings = builtins.replaceStrings;
-  escapeShellArg = s: "'${builtins.replaceStrings [ "'" ] [ "'\\''" ] (toString s)}'";
+  # As lib/strings.nix now does: a string of safe characters only is left unquoted.
+  escapeShellArg =
+    arg:
+    let
+      string = toString arg;
+    in
+    if builtins.match "[[:alnum:],._+:@%/-]+" string == null then
+      "'${builtins.replaceStrings [ "'" ] [ "'\\''" ] string}'"
+    else
+      string;
+  escapeShellArgs = list: builtins.concatStringsSep " " (map escapeShellArg list);
+  isDerivation = value: builtins.isAttrs value && (value.type or null) == "derivation";
+  getExe = pkg: "${pkg}/bin/${pkg.meta.mainProgram or pkg.pname or pkg.name}";
+  hasSuffix =
+    suf: s:
+    let
+      n = builtins.stringLength s;
+      m = builtins.stringLength suf;
+    in
+    m <= n && builtins.substring (n - m) m s == suf;
+  hasInfix = infix: s: builtins.match ".*${escapeRegex infix}.*" s != null;
+  removePrefix =
+    pre: s:
+    if hasPrefix pre s then
+      builtins.substring (builtins.stringLength pre) (builtins.stringLength s) s
+    else
+      s;
+  mapAttrsToList = f: set: map (name: f name set.${name}) (builtins.attrNames set);
+  elem = builtins.elem;
+  take = n: list: builtins.genList (builtins.elemAt list) (lib_min n (builtins.length list));
+  head = builtins.head;
+  filter = builtins.filter;
+  any = builtins.any;
+  all = builtins.all;
+  length = builtins.length;
+  versionAtLeast = a: b: builtins.compareVersions a b >= 0;
+  versionOlder = a: b: builtins.compareVersions a b < 0;
+  # lib.fileset, as far as toSource over unions of paths goes.
+  fileset = {
+    unions = paths: paths;
+    toSource =
+      { root, fileset }:
+      let
+        rootString = toString root;
+        wanted = map toString fileset;
+        keep =
+          path: _type:
+          builtins.any (w: path == w || hasPrefix "${w}/" path || hasPrefix "${path}/" w) wanted;
+      in
+      builtins.path {
+        path = root;
+        name = "source";
+        filter = keep;
+      };
+  };
   genAttrs = names: f: builtins.listToAttrs (map (n: nameValuePair n (f n)) names);
   attrValues = builtins.attrValues;
   mapAttrs = builtins.mapAttrs;
@@ -64,6 +120,7 @@ rec {
   concatMapStringsSep = sep: f: list: builtins.concatStringsSep sep (map f list);
   makeLibraryPath = pkgs: builtins.concatStringsSep ":" (map (p: "${getLib p}/lib") pkgs);
   optionalAttrs = cond: set: if cond then set else { };
+  versions.major = v: builtins.elemAt (builtins.splitVersion v) 0;
   versions.majorMinor =
     v:
     let

@@ -1,10 +1,10 @@
 # A stand-in for the parts of nixpkgs that manylinux-nix uses, with the same attribute
-# names and argument shapes, built only from Nix's builtin fetcher and host tools:
-#   fetchurl (fixed-output, hash checked by Nix), buildPythonPackage (format checked as
-#   the real one does; wheel installed with the host's pip), autoPatchelfHook (sets each
-#   ELF's RUNPATH from buildInputs' lib/ and addAutoPatchelfSearchPath folders, like
-#   auto-patchelf.py), addDriverRunpath.driverLink, pythonPackagesExtensions, and host
-#   copies of libstdc++ and zlib as stdenv.cc.cc.lib and zlib.
+# names, argument sets and build behaviour, built only from Nix's builtin fetcher and
+# host tools: stdenv.mkDerivation runs the stand-in setup.sh (phases, runHook order,
+# setup hooks, fixupOutput's shrink-rpath), buildPythonPackage adds the hooks
+# mk-python-derivation.nix adds, autoPatchelfHook runs a stand-in auto-patchelf that
+# behaves like the real one, withPackages wraps the interpreter with a binary wrapper.
+# Each piece, the nixpkgs file it imitates and what it leaves out: FIDELITY.md.
 {
   hostPython,
   patchelf,
@@ -13,199 +13,445 @@
   hostGlibc ? "2.36",
   hostLibDir ? "/usr/lib/x86_64-linux-gnu",
   system ? builtins.currentSystem,
+  # Which nixpkgs release's Python package versions the set claims (nixpkgs-releases.json).
+  release ? "25.11",
   overlays ? [ ],
 }:
 let
   lib = import ./standin-lib.nix;
   hostPath = "/usr/bin:/bin";
-  glibcSonames = (import ../../nixlib/data.nix).sonames.glibc.all;
+  releases = (import ../../nixlib/data.nix).releases;
+  packageVersions =
+    releases.releases.${release}.python_packages
+      or (throw "stand-in: no release ${release} in nixpkgs-releases.json");
+  hooks = ./standin/hooks;
+
+  plain =
+    name: script: env:
+    derivation (
+      {
+        inherit name system;
+        builder = "/bin/sh";
+        args = [
+          "-c"
+          script
+        ];
+        PATH = hostPath;
+      }
+      // env
+    );
 
   hostLibrary =
     name: sonames:
-    derivation {
-      name = "standin-${name}";
-      inherit system sonames hostLibDir;
-      builder = "/bin/sh";
-      args = [
-        "-c"
-        "mkdir -p $out/lib && for s in $sonames; do cp -L $hostLibDir/$s $out/lib/$s; done"
-      ];
-      PATH = hostPath;
+    plain "standin-${name}" "mkdir -p $out/lib && for s in $sonames; do cp -L $hostLibDir/$s $out/lib/$s; done" {
+      inherit sonames hostLibDir;
     };
+
+  # stdenv.mkDerivation: attributes or a finalAttrs function; passthru and meta stay off
+  # the derivation; overrideAttrs takes `old: { }` or `final: prev: { }`.
+  mkDerivationWith =
+    final: fnOrAttrs:
+    let
+      make =
+        f:
+        let
+          attrs = f attrs;
+          passthru = attrs.passthru or { };
+          drv = derivation (
+            builtins.removeAttrs attrs [
+              "passthru"
+              "meta"
+            ]
+            // {
+              name = attrs.name or "${attrs.pname}-${attrs.version}";
+              outputs = attrs.outputs or [ "out" ];
+              inherit system;
+              builder = "/bin/bash";
+              args = [ ./standin/setup.sh ];
+              initialPath = hostPath;
+              defaultNativeBuildInputs = [ final.patchelf ];
+              NIX_BINTOOLS = final.bintools;
+            }
+          );
+          extend =
+            g: self:
+            let
+              prev = f self;
+              step = g prev;
+            in
+            prev // (if builtins.isFunction step then g self prev else step);
+        in
+        drv
+        // passthru
+        // {
+          inherit passthru;
+          meta = attrs.meta or { };
+          overrideAttrs = g: make (extend g);
+        };
+    in
+    make (if builtins.isFunction fnOrAttrs then fnOrAttrs else (_: fnOrAttrs));
 
   mkPython =
     final:
     let
-      python = {
-        name = "python3-3.11";
-        outPath = hostPrefix;
-        pythonVersion = "3.11";
-        sitePackages = "lib/python3.11/site-packages";
-        interpreter = hostPython;
-        pythonABITags = [
-          "abi3"
-          "none"
-          "cp311"
-        ];
-        inherit (final) stdenv;
-        pkgs = lib.makeScope final.newScope (
-          self:
-          builtins.foldl' (acc: ext: acc // ext self acc) {
-            inherit python;
-            buildPythonPackage = mkBuildPythonPackage final python;
-          } final.pythonPackagesExtensions
-        );
-      };
-    in
-    python;
+      sitePackages = "lib/python3.11/site-packages";
+      python =
+        final.runCommand "python3-3.11"
+          {
+            inherit sitePackages;
+            passthru = {
+              pythonVersion = "3.11";
+              inherit sitePackages;
+              # The host's (test venv's) interpreter: it has installer, build and pyelftools.
+              interpreter = hostPython;
+              executable = "python3.11";
+              libPrefix = "python3.11";
+              pythonABITags = [
+                "abi3"
+                "none"
+                "cp311"
+              ];
+              inherit (final) stdenv;
+              pythonOnBuildForHost = python;
+              isPy3k = true;
+              pythonAtLeast = lib.versionAtLeast "3.11";
+              pythonOlder = lib.versionOlder "3.11";
+              pkgs = pythonSet;
+              withPackages = f: buildEnv (f pythonSet);
+              buildEnv = { extraLibs ? [ ] }: buildEnv extraLibs;
+            };
+          }
+          ''
+            mkdir -p $out/nix-support
+            for entry in ${hostPrefix}/*; do ln -s "$entry" "$out/"; done
+            cp ${hooks}/python.sh $out/nix-support/setup-hook
+            substituteAllInPlace $out/nix-support/setup-hook
+          '';
 
-  mkBuildPythonPackage =
-    final: python:
-    {
-      pname,
-      version,
-      format ? null,
-      pyproject ? null,
-      src,
-      dependencies ? [ ],
-      nativeBuildInputs ? [ ],
-      buildInputs ? [ ],
-      autoPatchelfIgnoreMissingDeps ? [ ],
-      appendRunpaths ? [ ],
-      postFixup ? "",
-      pythonImportsCheck ? [ ],
-      dontStrip ? false,
-      passthru ? { },
-      postPhases ? [ ],
-      ...
-    }@args:
-    assert (pyproject != null) -> (format == null);
-    let
-      format' =
-        if pyproject != null then
-          (if pyproject then "pyproject" else "other")
-        else if format != null then
-          format
-        else
-          throw "${pname}-${version} does not configure a `format`.";
-      closure = lib.unique (lib.concatMap (d: [ d ] ++ (d.requiredPythonModules or [ ])) dependencies);
-      drv = derivation (
+      pyHook =
+        name: script: extra:
+        final.makeSetupHook (
+          {
+            inherit name;
+            substitutions = {
+              pythonInterpreter = hostPython;
+              inherit sitePackages;
+            };
+          }
+          // extra
+        ) script;
+
+      # A package of the set: the host's module code under this release's version, so
+      # importlib.metadata (and so pythonRuntimeDepsCheckHook) sees that version.
+      hostPackage =
+        pname: modules:
+        let
+          version = packageVersions.${pname} or "0";
+        in
+        final.stdenv.mkDerivation {
+          name = "python3.11-${pname}-${version}";
+          inherit pname version modules;
+          buildCommand = ''
+            site=$out/${sitePackages}
+            info=$site/${lib.replaceStrings [ "-" ] [ "_" ] pname}-${version}.dist-info
+            mkdir -p "$info"
+            printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' ${pname} ${version} > "$info/METADATA"
+            for module in $modules; do
+              path=$(PYTHONPATH= ${hostPython} -c 'import importlib.util, os, sys
+            spec = importlib.util.find_spec(sys.argv[1])
+            print(spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin)' "$module")
+              ln -s "$path" "$site/"
+            done
+          '';
+          passthru.pythonModule = python;
+        };
+
+      # buildPythonPackage as mk-python-derivation.nix assembles it.
+      buildPythonPackage =
         {
-        name = "python3.11-${pname}-${version}";
-        inherit system src postFixup;
-        builder = "/bin/bash";
-        args = [ ./build-wheel.sh ];
-        PATH = hostPath;
-        python = hostPython;
-        inherit patchelf;
-        inherit (python) sitePackages;
-        autopatchelfScript = ./autopatchelf.py;
-        autoPatchelf = if builtins.elem final.autoPatchelfHook nativeBuildInputs then "1" else "";
-        # The names nixpkgs' hooks read, so the result exposes them as the real one does.
-        inherit
-          buildInputs
-          autoPatchelfIgnoreMissingDeps
-          appendRunpaths
-          pythonImportsCheck
-          dontStrip
-          glibcSonames
-          ;
-        deps = map (d: "${d}/${python.sitePackages}") closure;
-        inherit postPhases;
-      }
-      // lib.genAttrs postPhases (phase: args.${phase})
+          format ? null,
+          pyproject ? null,
+          dependencies ? [ ],
+          build-system ? [ ],
+          nativeBuildInputs ? [ ],
+          buildInputs ? [ ],
+          propagatedBuildInputs ? [ ],
+          outputs ? [ "out" ],
+          doCheck ? false,
+          dontWrapPythonPrograms ? false,
+          passthru ? { },
+          ...
+        }@attrs:
+        assert (pyproject != null) -> (format == null);
+        let
+          name = attrs.name or "${attrs.pname}-${attrs.version}";
+          format' =
+            if pyproject != null then
+              (if pyproject then "pyproject" else "other")
+            else if format != null then
+              format
+            else
+              throw "${name} does not configure a `format`. To build with setuptools as before, set `pyproject = true` and `build-system = [ setuptools ]`.`";
+          withDist = builtins.elem format' [
+            "pyproject"
+            "setuptools"
+            "wheel"
+          ];
+          closure = lib.unique (lib.concatMap (d: [ d ] ++ (d.requiredPythonModules or [ ])) dependencies);
+        in
+        if
+          !(builtins.elem format' [
+            "wheel"
+            "pyproject"
+            "other"
+          ])
+        then
+          throw "stand-in buildPythonPackage: format ${format'} is not built here"
+        else
+          final.stdenv.mkDerivation (
+            builtins.removeAttrs attrs [
+              "disabled"
+              "checkPhase"
+              "checkInputs"
+              "nativeCheckInputs"
+              "doCheck"
+              "doInstallCheck"
+              "pyproject"
+              "format"
+              "stdenv"
+              "dependencies"
+              "optional-dependencies"
+              "build-system"
+            ]
+            // {
+              name = "python3.11-${name}";
+              nativeBuildInputs = [
+                python
+                pythonSet.wrapPython
+              ]
+              ++ lib.optionals (format' == "pyproject") [
+                pythonSet.pypaBuildHook
+                pythonSet.pythonRuntimeDepsCheckHook
+              ]
+              ++ lib.optionals (format' == "wheel") [ pythonSet.wheelUnpackHook ]
+              ++ lib.optionals (format' != "other") [ pythonSet.pypaInstallHook ]
+              ++ [ pythonSet.pythonImportsCheckHook ]
+              ++ lib.optionals withDist [ pythonSet.pythonOutputDistHook ]
+              ++ nativeBuildInputs
+              ++ build-system;
+              inherit buildInputs;
+              propagatedBuildInputs = propagatedBuildInputs ++ dependencies ++ [ python ];
+              doCheck = false;
+              doInstallCheck = doCheck;
+              postFixup =
+                lib.optionalString (!dontWrapPythonPrograms) "wrapPythonPrograms\n" + (attrs.postFixup or "");
+              outputs = outputs ++ lib.optionals withDist [ "dist" ];
+              passthru = passthru // {
+                inherit dependencies;
+                pythonModule = python;
+                requiredPythonModules = closure;
+              };
+            }
+          );
+
+      # python.withPackages: a symlink tree whose python3.11 is an ELF binary wrapper
+      # that execs the real interpreter (wrapper.nix with makeBinaryWrapper).
+      buildEnv =
+        extraLibs:
+        let
+          closure = lib.unique (lib.concatMap (d: [ d ] ++ (d.requiredPythonModules or [ ])) extraLibs);
+          env =
+            final.runCommand "python3.11-env"
+              {
+                nativeBuildInputs = [ final.makeBinaryWrapper ];
+                packages = closure;
+                passthru = python.passthru // {
+                  interpreter = "${env}/bin/python3.11";
+                  inherit python;
+                  env = env;
+                };
+              }
+              ''
+                mkdir -p $out/bin $out/${sitePackages}
+                for entry in ${hostPrefix}/lib/python3.11/*; do
+                  [ "$(basename "$entry")" = site-packages ] || ln -s "$entry" $out/lib/python3.11/
+                done
+                for package in $packages; do
+                  for entry in $package/${sitePackages}/*; do ln -sf "$entry" $out/${sitePackages}/; done
+                done
+                makeWrapper ${python}/bin/python3.11 $out/bin/python3.11 \
+                  --inherit-argv0 --resolve-argv0 --set PYTHONNOUSERSITE true
+                ln -s python3.11 $out/bin/python3
+              '';
+        in
+        env;
+
+      pythonSet = lib.makeScope final.newScope (
+        self:
+        builtins.foldl' (acc: ext: acc // ext self acc) {
+          inherit python buildPythonPackage;
+          buildPythonApplication = buildPythonPackage;
+          wrapPython = pyHook "wrap-python-hook" "${hooks}/wrap-python.sh" { };
+          wheelUnpackHook = pyHook "wheel-unpack-hook" "${hooks}/wheel-unpack-hook.sh" { };
+          pypaInstallHook = pyHook "pypa-install-hook" "${hooks}/pypa-install-hook.sh" { };
+          pypaBuildHook = pyHook "pypa-build-hook" "${hooks}/pypa-build-hook.sh" { };
+          pythonImportsCheckHook = pyHook "python-imports-check-hook" "${hooks}/python-imports-check-hook.sh" { };
+          pythonOutputDistHook = pyHook "python-output-dist-hook" "${hooks}/python-output-dist-hook.sh" { };
+          pythonRuntimeDepsCheckHook = final.makeSetupHook {
+            name = "python-runtime-deps-check-hook";
+            propagatedBuildInputs = [ self.packaging ];
+            substitutions = {
+              pythonInterpreter = hostPython;
+              inherit sitePackages;
+              hook = "${hooks}/python-runtime-deps-check.py";
+            };
+          } "${hooks}/python-runtime-deps-check-hook.sh";
+          packaging = hostPackage "packaging" [ "packaging" ];
+          requests = hostPackage "requests" [
+            "requests"
+            "idna"
+            "certifi"
+            "charset_normalizer"
+          ];
+          urllib3 = hostPackage "urllib3" [ "urllib3" ];
+          resolvelib = hostPackage "resolvelib" [ "resolvelib" ];
+          pyelftools = hostPackage "pyelftools" [ "elftools" ];
+          # The host's own setuptools, metadata included: its commands are entry points.
+          setuptools = final.runCommand "python3.11-setuptools" { passthru.pythonModule = python; } ''
+            site=$out/${sitePackages}
+            mkdir -p $site
+            PYTHONPATH= ${hostPython} -c 'import importlib.metadata as m, os, sys
+            d = m.distribution("setuptools")
+            print(d._path)
+            for name in ("setuptools", "pkg_resources", "_distutils_hack", "distutils-precedence.pth"):
+                path = os.path.join(os.path.dirname(d._path), name)
+                if os.path.exists(path): print(path)' | while read -r path; do ln -s "$path" $site/; done
+          '';
+        } final.pythonPackagesExtensions
       );
     in
-    if format' != "wheel" then
-      throw "stand-in buildPythonPackage: only format = \"wheel\" is built here, not ${format'}"
-    else
-      drv
-      // passthru
-      // {
-        inherit pname version dependencies nativeBuildInputs;
-        requiredPythonModules = closure;
-      };
+    python;
 
   base = final: {
     inherit lib;
     pkgs = final;
-    stdenv = {
+    stdenv = rec {
       hostPlatform = {
         inherit system;
         isLinux = true;
+        isi686 = false;
+        libc = "glibc";
         parsed.cpu.name = builtins.head (lib.splitString "-" system);
       };
-      cc.cc.lib = hostLibrary "gcc-lib" [ "libstdc++.so.6" ];
-      cc.libc.version = hostGlibc;
-      cc.bintools.dynamicLinker = "/lib64/ld-linux-x86-64.so.2";
+      buildPlatform = hostPlatform;
+      isLinux = true;
+      cc.cc.lib = final.gcc-lib;
+      cc.libc = final.glibc;
+      cc.bintools = final.bintools;
+      mkDerivation = mkDerivationWith final;
     };
+    gcc-lib = hostLibrary "gcc-lib" [ "libstdc++.so.6" ];
+    zlib = hostLibrary "zlib" [ "libz.so.1" ];
+    # nixpkgs' glibc lib/: glibc's own libraries and libgcc_s, and nothing else.
+    glibc =
+      hostLibrary "glibc" [
+        "libc.so.6"
+        "libm.so.6"
+        "libdl.so.2"
+        "libpthread.so.0"
+        "librt.so.1"
+        "libutil.so.1"
+        "libresolv.so.2"
+        "libgcc_s.so.1"
+        "ld-linux-x86-64.so.2"
+      ]
+      // {
+        version = hostGlibc;
+      };
+    # What autoPatchelf reads: nix-support/dynamic-linker and nix-support/orig-libc.
+    bintools =
+      plain "standin-bintools"
+        ''
+          mkdir -p $out/nix-support
+          echo /lib64/ld-linux-x86-64.so.2 > $out/nix-support/dynamic-linker
+          echo $glibc > $out/nix-support/orig-libc
+        ''
+        { inherit (final) glibc; }
+      // {
+        dynamicLinker = "/lib64/ld-linux-x86-64.so.2";
+      };
+    # patchelf with its setup hook (shrink-rpath in fixupOutput), as stdenv carries it.
+    patchelf = plain "standin-patchelf" ''
+      mkdir -p $out/bin $out/nix-support
+      ln -s $tool $out/bin/patchelf
+      cp $hook $out/nix-support/setup-hook
+    '' {
+      tool = patchelf;
+      hook = "${hooks}/patchelf.sh";
+    };
+    makeSetupHook =
+      {
+        name,
+        propagatedBuildInputs ? [ ],
+        substitutions ? { },
+        passthru ? { },
+        meta ? { },
+      }:
+      script:
+      final.stdenv.mkDerivation (
+        {
+          inherit name propagatedBuildInputs passthru;
+          hookScript = script;
+          buildCommand = ''
+            mkdir -p $out/nix-support
+            cp "$hookScript" $out/nix-support/setup-hook
+            chmod u+w $out/nix-support/setup-hook
+            substituteAllInPlace $out/nix-support/setup-hook
+            recordPropagatedDependencies
+          '';
+        }
+        // substitutions
+      );
     runCommand =
       name: env: script:
-      derivation (
-        builtins.removeAttrs env [ "passthru" ]
-        // {
-          inherit name system;
-          builder = "/bin/bash";
-          args = [
-            "-c"
-            script
-          ];
-          PATH = hostPath;
-        }
-      )
-      // (env.passthru or { });
+      final.stdenv.mkDerivation ({ inherit name; buildCommand = script; } // env);
+    auto-patchelf = plain "standin-auto-patchelf" ''
+      mkdir -p $out/bin
+      { echo "#!$python"; sed "s|@defaultBintools@|$bintools|" $script; } > $out/bin/auto-patchelf
+      chmod +x $out/bin/auto-patchelf
+    '' {
+      python = hostPython;
+      inherit (final) bintools;
+      script = ./standin/auto-patchelf.py;
+    };
+    autoPatchelfHook = final.makeSetupHook {
+      name = "auto-patchelf-hook";
+      propagatedBuildInputs = [ final.auto-patchelf ];
+    } "${hooks}/auto-patchelf.sh";
+    makeBinaryWrapper = final.makeSetupHook { name = "make-binary-wrapper-hook"; } "${hooks}/make-binary-wrapper.sh";
+    addDriverRunpath = {
+      driverLink = "/run/opengl-driver";
+    };
+    # Removed attributes stay in nixpkgs as throwing aliases (pkgs/top-level/aliases.nix).
+    openssl_1_1 = throw "openssl_1_1 has been removed from nixpkgs as it has reached end of life.";
     # Evaluated, not built, here: they return what they were given.
     mkShell = attrs: attrs // { shell = "mkShell"; };
     buildFHSEnv = attrs: attrs // { fhs = true; };
     uv = hostLibrary "uv" [ ];
-    # What buildManylinuxWheel runs to verify: this checkout's CLI on the host's Python.
-    manylinuxNixVerifier = derivation {
-      name = "standin-manylinux-nix";
-      inherit system hostPython;
-      glibcDir = "${final.glibc}/lib";
-      repo = toString ../..;
-      builder = "/bin/sh";
-      args = [
-        "-c"
-        ''
-          mkdir -p $out/bin
-          printf '#!/bin/sh\nexport MANYLINUX_NIX_GLIBC_DIR=%s\nPYTHONPATH=%s exec %s -m pyhelpers.cli "$@"\n' "$glibcDir" "$repo" "$hostPython" > $out/bin/manylinux-nix
-          chmod +x $out/bin/manylinux-nix
-        ''
-      ];
-      PATH = hostPath;
-    };
-    zlib = hostLibrary "zlib" [ "libz.so.1" ];
-    # nixpkgs' glibc lib/: glibc's own libraries and libgcc_s, and nothing else.
-    glibc = hostLibrary "glibc" [
-      "libc.so.6"
-      "libm.so.6"
-      "libdl.so.2"
-      "libpthread.so.0"
-      "librt.so.1"
-      "libutil.so.1"
-      "libresolv.so.2"
-      "libgcc_s.so.1"
-      "ld-linux-x86-64.so.2"
-    ];
     fetchurl =
       {
         url,
         hash,
         name ? baseNameOf url,
+        passthru ? { },
       }:
-      import <nix/fetchurl.nix> { inherit url hash name; } // { inherit url; };
-    autoPatchelfHook = {
-      name = "auto-patchelf-hook";
-    };
-    addDriverRunpath = {
-      driverLink = "/run/opengl-driver";
-    };
+      import <nix/fetchurl.nix> { inherit url hash name; } // { inherit url; } // passthru;
     callPackage = lib.callPackageWith final;
     newScope = extra: lib.callPackageWith (final // extra);
     pythonPackagesExtensions = [ ];
     python311 = mkPython final;
     python3 = final.python311;
+    python3Packages = final.python311.pkgs;
   };
 in
 lib.fix (builtins.foldl' (acc: overlay: lib.extends overlay acc) base overlays)

@@ -1,0 +1,177 @@
+"""Wheel builds through the stand-in nixpkgs that real nixpkgs would break, and how
+buildManylinuxWheel keeps them working: autoPatchelf replaces a wheel's RUNPATH (so the
+wheel's own $ORIGIN entries come back after it), keeps impure ones of files it leaves
+alone (so they are removed), wheel names a store path cannot hold, and a path as src."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from elfbuild import PLAIN_LIBRARY, compile_so
+from hostmarks import needs_x86_64
+from indexserver import IndexServer
+from nixtools import NIX, REPO, needs_nix, nix_build, standin_args
+from wheelfactory import build_wheel
+
+from pyhelpers.cli import main
+from pyhelpers.runpaths import read_facts
+
+pytestmark = [pytest.mark.nix, needs_nix, needs_x86_64]
+TAG = "cp311-cp311-manylinux_2_17_x86_64"
+EXT = sysconfig.get_config_var("EXT_SUFFIX")
+
+# An extension whose import needs a plugin it dlopen()s by name: found only through its
+# own RUNPATH entry $ORIGIN/plugins. It also links zlib, so autoPatchelf rewrites it.
+PLUGIN_EXTENSION = r"""
+#include <Python.h>
+#include <dlfcn.h>
+static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__native(void) {
+    if (!dlopen("libplugin.so", RTLD_NOW)) {
+        PyErr_SetString(PyExc_ImportError, dlerror());
+        return NULL;
+    }
+    return PyModule_Create(&module);
+}
+"""
+
+
+def lock(index: IndexServer, out: Path, requirement: str) -> None:
+    args = ["lock", requirement, "-i", index.url, "-o", str(out), "-q"]
+    assert main([*args, "--system", "x86_64-linux", "--python", "3.11"]) == 0
+
+
+def build_set(
+    lock_file: Path, attr: str, out: Path, overrides: str = "{}"
+) -> subprocess.CompletedProcess[str]:
+    args = ["--arg", "lockFile", str(lock_file), "--argstr", "sonameOverridesJSON", overrides]
+    return nix_build(NIX / "wheelset.nix", [*args, *standin_args()], attr, out)
+
+
+def runpaths(root: Path) -> dict[str, tuple[str, ...]]:
+    found = {}
+    for path in sorted(root.rglob("*.so*")):
+        if path.is_file() and not path.is_symlink():
+            found[str(path.relative_to(root))] = read_facts(path).search_path
+    return found
+
+
+def unique(tmp_path: Path) -> str:
+    # A fresh version per run: an earlier run's store path must not answer for this one.
+    return f"1.0.post{tmp_path.stat().st_ino}"
+
+
+def test_the_wheels_own_origin_entries_survive_autopatchelf(
+    tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    ext = compile_so(
+        tmp_path / f"_native{EXT}",
+        PLUGIN_EXTENSION,
+        python=True,
+        add_needed=("libz.so.1",),
+        rpath="$ORIGIN/plugins",
+        link_args=("-ldl",),
+    )
+    plugin = compile_so(tmp_path / "libplugin.so", PLAIN_LIBRARY, soname="libplugin.so")
+    build_wheel(
+        wheel_dir,
+        "plugdemo",
+        unique(tmp_path),
+        TAG,
+        extra_files={
+            f"plugdemo/_native{EXT}": ext.read_bytes(),
+            "plugdemo/__init__.py": b"from ._native import answer\n",
+            "plugdemo/plugins/libplugin.so": plugin.read_bytes(),
+        },
+    )
+    lock(index_factory(wheel_dir), tmp_path / "l.json", "plugdemo")
+    done = build_set(tmp_path / "l.json", "plugdemo", tmp_path / "result")
+    # The import check dlopen()s the plugin: without $ORIGIN/plugins it fails the build.
+    assert done.returncode == 0, done.stderr[-3000:]
+    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    entries = runpaths(site)[f"plugdemo/_native{EXT}"]
+    assert entries[0].endswith("-standin-zlib/lib")  # autoPatchelf's, first
+    assert "$ORIGIN/plugins" in entries
+
+
+def test_impure_runpaths_are_removed_and_never_searched(
+    tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    """A wheel built on a machine with extra libraries in /usr/local keeps that folder in
+    RUNPATHs. autoPatchelf searches it at build time (for libraries it finds in the
+    package) and leaves a file alone when it resolves nothing for it; neither may leak."""
+    host = tmp_path / "hostlibs"
+    host.mkdir()
+    shutil.copy(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6"), host / "libc.so.6")
+    compile_so(host / "libhostonly.so", PLAIN_LIBRARY, soname="libhostonly.so")
+    vend = compile_so(tmp_path / "libvend.so", PLAIN_LIBRARY, soname="libvend.so", rpath=str(host))
+    ext = compile_so(
+        tmp_path / f"_native{EXT}",
+        "int native_value(void) { return 1; }\n",
+        add_needed=("libvend.so", "libhostonly.so"),
+        rpath="$ORIGIN/../impuredemo.libs",
+    )
+    build_wheel(
+        wheel_dir,
+        "impuredemo",
+        unique(tmp_path),
+        TAG,
+        extra_files={
+            f"impuredemo/_native{EXT}": ext.read_bytes(),
+            "impuredemo.libs/libvend.so": vend.read_bytes(),
+        },
+    )
+    lock(index_factory(wheel_dir), tmp_path / "l.json", "impuredemo")
+    done = build_set(
+        tmp_path / "l.json", "impuredemo", tmp_path / "result", '{"libhostonly.so": null}'
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "ignoring missing libhostonly.so" in done.stderr
+    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    found = runpaths(site)
+    assert found[f"impuredemo/_native{EXT}"] == (
+        f"{site}/impuredemo.libs",
+        "$ORIGIN/../impuredemo.libs",
+    )
+    assert found["impuredemo.libs/libvend.so"] == ()
+    assert not any(str(host) in e for entries in found.values() for e in entries)
+
+
+def test_a_wheel_name_with_an_epoch_builds(
+    tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    """'!' may not appear in a store path name; the wheel's own name must reach pip."""
+    build_wheel(wheel_dir, "epochdemo", f"1!{unique(tmp_path)}")
+    lock(index_factory(wheel_dir), tmp_path / "l.json", "epochdemo")
+    entry = json.loads((tmp_path / "l.json").read_text())["targets"]["x86_64-linux/3.11"]
+    assert "!" in entry["packages"]["epochdemo"]["filename"]
+    done = build_set(tmp_path / "l.json", "epochdemo", tmp_path / "result")
+    assert done.returncode == 0, done.stderr[-3000:]
+    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    assert [p.name for p in site.glob("*.dist-info")] == [
+        f"epochdemo-1!{unique(tmp_path)}.dist-info"
+    ]
+
+
+def test_a_local_wheel_path_is_a_src(tmp_path: Path, wheel_dir: Path) -> None:
+    wheel = build_wheel(wheel_dir, "localdemo", unique(tmp_path), TAG, c_extension=True)
+    expr = tmp_path / "local.nix"
+    expr.write_text(
+        f"let pkgs = import {NIX}/standin.nix {{ hostPython = {json.dumps(sys.executable)}; "
+        f"patchelf = {json.dumps(shutil.which('patchelf'))}; "
+        f"overlays = [ (import {REPO}/overlays/default.nix) ]; }}; "
+        f"in pkgs.python3.pkgs.buildManylinuxWheel {{ src = {wheel}; }}"
+    )
+    done = nix_build(expr, [], "", tmp_path / "result")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (Path(done.stdout.strip()) / "lib/python3.11/site-packages/localdemo").is_dir()

@@ -1,0 +1,140 @@
+"""The CLI builds with the Python package versions each supported nixpkgs release ships
+(the stand-in runs nixpkgs' pythonRuntimeDepsCheckHook for ``pyproject = true``), and
+the tool inside every wheel build needs nothing but the standard library and pyelftools."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nixtools import NIX, REPO, needs_nix, nix_build
+
+RELEASES = json.loads((REPO / "pyhelpers/data/nixpkgs-releases.json").read_text())
+HOOK_NIX = (REPO / "nixlib/manylinux-hook.nix").read_text()
+HOOK_MODULES = re.findall(r'"([a-z_]+\.py)"', HOOK_NIX.split("modules = [", 1)[1].split("]", 1)[0])
+
+
+def cli_expression(repo: Path, release: str) -> str:
+    return (
+        f"let pkgs = import {NIX}/standin.nix {{ hostPython = {json.dumps(sys.executable)}; "
+        f"patchelf = {json.dumps(shutil.which('patchelf') or '/bin/true')}; "
+        f'release = "{release}"; }}; '
+        f"in pkgs.callPackage {repo}/nixlib/cli.nix {{ python3Packages = pkgs.python3Packages; }}"
+    )
+
+
+def build_cli(repo: Path, release: str, out: Path) -> subprocess.CompletedProcess[str]:
+    expr = out.parent / f"cli-{release}.nix"
+    expr.write_text(cli_expression(repo, release))
+    return nix_build(expr, [], "", out)
+
+
+def test_floors_are_below_every_release() -> None:
+    from packaging.requirements import Requirement
+
+    floors = {}
+    for text in _project()["dependencies"]:
+        requirement = Requirement(text)
+        lows = [s.version for s in requirement.specifier if s.operator == ">="]
+        assert lows, f"{text}: a lower bound is needed"
+        floors[requirement.name] = lows[0]
+    for release, facts in RELEASES["releases"].items():
+        shipped = facts["python_packages"]
+        assert set(floors) <= set(shipped), release
+        for name, floor in floors.items():
+            assert _tuple(floor) <= _tuple(shipped[name]), (release, name, floor)
+
+
+@needs_nix
+@pytest.mark.parametrize("release", sorted(RELEASES["releases"]))
+def test_cli_builds_on_every_supported_release(release: str, tmp_path: Path) -> None:
+    done = build_cli(REPO, release, tmp_path / "cli")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Checking runtime dependencies for manylinux_nix-" in done.stderr
+    assert "Check whether the following modules can be imported: pyhelpers" in done.stderr
+
+
+@needs_nix
+def test_a_bound_above_the_release_fails_the_build_as_in_nixpkgs(tmp_path: Path) -> None:
+    """The failure every wheel build hit on 25.05 and 25.11: packaging>=26.1."""
+    repo = tmp_path / "repo"
+    (repo / "nixlib").mkdir(parents=True)
+    shutil.copy(REPO / "nixlib/cli.nix", repo / "nixlib")
+    shutil.copy(REPO / "README.md", repo)
+    shutil.copytree(
+        REPO / "pyhelpers", repo / "pyhelpers", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    pyproject = (REPO / "pyproject.toml").read_text()
+    (repo / "pyproject.toml").write_text(
+        re.sub(r'"packaging>=[^"]+"', '"packaging>=26.1"', pyproject)
+    )
+    done = build_cli(repo, "25.05", tmp_path / "cli")
+    assert done.returncode != 0
+    assert "packaging>=26.1 not satisfied by version 24.2" in done.stderr
+
+
+def test_hook_tool_imports_only_the_standard_library_pyelftools_and_itself() -> None:
+    allowed = set(sys.stdlib_module_names) | {"elftools"}
+    listed = {name.removesuffix(".py") for name in HOOK_MODULES}
+    assert "nixhook" in listed and "verify" in listed
+    for name in sorted(listed):
+        tree = ast.parse((REPO / "pyhelpers" / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                imported = (
+                    {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
+                )
+                assert imported <= listed, f"{name}.py imports {imported - listed} from pyhelpers"
+            elif isinstance(node, ast.ImportFrom):
+                assert (node.module or "").split(".")[0] in allowed, f"{name}.py: {node.module}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    assert alias.name.split(".")[0] in allowed, f"{name}.py: {alias.name}"
+
+
+def test_hook_tool_runs_with_nothing_but_its_files_and_pyelftools(tmp_path: Path) -> None:
+    import elftools
+
+    tool = tmp_path / "tool"
+    (tool / "pyhelpers/data").mkdir(parents=True)
+    for name in HOOK_MODULES:
+        shutil.copy(REPO / "pyhelpers" / name, tool / "pyhelpers")
+    shutil.copy(REPO / "pyhelpers/data/sonames.json", tool / "pyhelpers/data")
+    shutil.copytree(Path(elftools.__file__).parent, tool / "elftools")
+    glibc = Path(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")).parent
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-m",
+            "pyhelpers.nixhook",
+            "verify",
+            str(tool),
+            "--glibc-dir",
+            str(glibc),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tool), "PATH": os.environ["PATH"]},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "verified 0 ELF files" in done.stdout
+
+
+def _project() -> dict[str, list[str]]:
+    import tomllib
+
+    project: dict[str, list[str]] = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return project
+
+
+def _tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", version))
