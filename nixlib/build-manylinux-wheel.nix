@@ -20,6 +20,8 @@
   sonameOverrides ? { },
   extraLibs ? [ ],
   ignoreMissing ? [ ],
+  # Optional plugins' libraries (left out by default, with a warning) to bring in.
+  includeOptional ? [ ],
   # Packages that provide sibling libraries, by distribution name (nvidia-cudnn-cu12).
   siblingPackages ? { },
   # `manylinux-nix verify` after autoPatchelf: a wheel that would fail at import fails here.
@@ -41,7 +43,12 @@ let
       builtins.fromJSON (builtins.readFile facts);
   isLinux = python.stdenv.hostPlatform.isLinux or true;
   native = manylinuxNixLib.nativeInputs {
-    inherit pkgs sonameOverrides ignoreMissing;
+    inherit
+      pkgs
+      sonameOverrides
+      ignoreMissing
+      includeOptional
+      ;
     facts = facts';
     wheel = filename;
   };
@@ -64,6 +71,7 @@ let
     "sonameOverrides"
     "extraLibs"
     "ignoreMissing"
+    "includeOptional"
     "siblingPackages"
   ];
 in

@@ -180,8 +180,9 @@ rec {
     );
 
   # What a wheel's facts ask of a build: the libraries to add, the sonames to leave
-  # missing (GPU driver, or overridden to null), and where sibling wheels' libraries lie.
-  # An unknown soname stops evaluation with the two ways out.
+  # missing (GPU driver, optional plugins' needs not asked for, overridden to null), and
+  # where sibling wheels' libraries lie. An unknown soname stops evaluation with the two
+  # ways out.
   nativeInputs =
     {
       pkgs,
@@ -189,17 +190,24 @@ rec {
       wheel,
       sonameOverrides ? { },
       ignoreMissing ? [ ],
+      # Optional plugins' libraries to bring in after all: [ "libtbb.so.12" ].
+      includeOptional ? [ ],
     }:
     let
       external = facts.external or [ ];
       overridden = e: sonameOverrides ? ${e.soname};
       ignored = e: builtins.elem e.soname ignoreMissing;
+      included = e: builtins.elem e.soname includeOptional;
+      # An optional library someone asked for is wanted like any other.
+      kind = e: if e.kind == "optional" && included e then "library" else e.kind;
+      # A file name such as libgomp.so.1.0.0 is looked up as the soname it maps as.
+      lookupName = e: e.matched_as or e.soname;
       resolve =
         e:
         if overridden e then
           sonameOverrides.${e.soname}
-        else if e.kind == "library" then
-          libraryFor pkgs e.soname
+        else if kind e == "library" then
+          libraryFor pkgs (lookupName e)
         else
           null;
       unresolved = builtins.filter (
@@ -207,21 +215,31 @@ rec {
         !(overridden e)
         && !(ignored e)
         && !(e.optional or false)
-        && (e.kind == "unknown" || (e.kind == "library" && resolve e == null))
+        && (kind e == "unknown" || (kind e == "library" && resolve e == null))
       ) external;
       explain =
         e:
         let
-          tried = candidatesFor e.soname;
+          tried = candidatesFor (lookupName e);
           why =
             if tried == [ ] then
               "which is not in manylinux-nix's soname map"
             else
-              "which this nixpkgs has under none of ${lib.concatStringsSep ", " tried} (${whyNoLibrary pkgs e.soname})";
+              "which this nixpkgs has under none of ${lib.concatStringsSep ", " tried} (${whyNoLibrary pkgs (lookupName e)})";
         in
         "manylinux-nix: ${wheel} needs ${e.soname} (wanted by ${builtins.head e.wanted_by}), ${why}; "
         + "pass sonameOverrides = { \"${e.soname}\" = pkgs.<package>; } or ignoreMissing = [ \"${e.soname}\" ]";
       drivers = builtins.filter (e: e.kind == "driver" && !(overridden e)) external;
+      leftOut = builtins.filter (e: kind e == "optional" && !(overridden e)) external;
+      warnLeftOut =
+        if leftOut == [ ] then
+          (x: x)
+        else
+          lib.warn (
+            "manylinux-nix: ${wheel}: optional libraries left out: "
+            + lib.concatMapStringsSep "; " (e: "${e.soname} (${e.reason or "loaded on demand"})") leftOut
+            + "; includeOptional = [ \"${(builtins.head leftOut).soname}\" ] brings one in"
+          );
     in
     # Sonames the map does not know come first: they are the likelier surprise.
     if unresolved != [ ] then
@@ -231,11 +249,14 @@ rec {
         buildInputs = lib.unique (
           map lib.getLib (builtins.filter (p: p != null) (map resolve (builtins.filter (e: !(ignored e)) external)))
         );
-        ignoreMissing =
+        ignoreMissing = warnLeftOut (
           map (e: e.soname) drivers
+          ++ map (e: e.soname) leftOut
           ++ map (e: e.soname) (builtins.filter (e: overridden e && resolve e == null) external)
-          ++ ignoreMissing;
-        needsDriver = drivers != [ ];
+          ++ ignoreMissing
+        );
+        # libcudart, cuDNN and NCCL dlopen() libcuda.so.1 without naming it in DT_NEEDED.
+        needsDriver = drivers != [ ] || (facts.driver_dlopen or false);
         siblings = map (e: {
           inherit (e) soname;
           provider = e.provided_by or null;

@@ -14,6 +14,7 @@ let
     "elf.py"
     "errors.py"
     "nixhook.py"
+    "plugins.py"
     "runpaths.py"
     "sonames.py"
     "verify.py"
@@ -30,6 +31,7 @@ let
       relative == "pyhelpers"
       || relative == "pyhelpers/data"
       || relative == "pyhelpers/data/sonames.json"
+      || relative == "pyhelpers/data/optional.json"
       || (lib.hasPrefix "pyhelpers/" relative && builtins.elem (lib.removePrefix "pyhelpers/" relative) modules);
   };
   buildPython = python.pythonOnBuildForHost or python;

@@ -10,6 +10,7 @@
   lock,
   python,
   sonameOverrides ? { },
+  includeOptional ? [ ],
   overrides ? (final: prev: { }),
   system ? pkgs.stdenv.hostPlatform.system,
 }:
@@ -36,7 +37,7 @@ let
       facts = entry.facts or null;
       dependencies = map (name: self.${name}) entry.dependencies;
       siblingPackages = lib.genAttrs (providers (entry.facts or { })) (name: self.${name});
-      inherit sonameOverrides;
+      inherit sonameOverrides includeOptional;
     };
 in
 (lib.makeScope pkgs.newScope (self: builtins.mapAttrs (_: wheel self) target.packages)).overrideScope

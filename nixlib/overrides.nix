@@ -32,11 +32,12 @@ let
       name,
       entry,
       sonameOverrides,
+      includeOptional,
       old,
     }:
     let
       native = manylinuxNixLib.nativeInputs {
-        inherit pkgs sonameOverrides;
+        inherit pkgs sonameOverrides includeOptional;
         facts = entry.facts or { };
         wheel = entry.filename or name;
       };
@@ -81,6 +82,7 @@ let
       python ? null,
       system ? pkgs.stdenv.hostPlatform.system,
       sonameOverrides ? { },
+      includeOptional ? [ ],
     }:
     final: prev:
     let
@@ -95,7 +97,14 @@ let
       override prev.${name} (
         old:
         nativeAttrs {
-          inherit final name entry sonameOverrides old;
+          inherit
+            final
+            name
+            entry
+            sonameOverrides
+            includeOptional
+            old
+            ;
           python = python';
         }
       )

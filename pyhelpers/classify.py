@@ -14,7 +14,8 @@ from typing import Any
 
 from packaging.utils import parse_wheel_filename
 
-from . import policy
+from . import plugins, policy
+from . import siblings as siblings_table
 from .elf import ElfFacts
 from .errors import UserError
 from .sonames import SonameMap, soname_map
@@ -39,6 +40,10 @@ class _External:
     nix: tuple[str, ...] = ()
     provided_by: str | None = None
     search_path: str | None = None
+    alternatives: tuple[tuple[str, str], ...] = ()  # (distribution, folder) also shipping it
+    reason: str | None = None  # why it is optional
+    matched: str | None = None  # the soname a file name such as libgomp.so.1.0.0 maps as
+    noted_only: bool = False  # wanted only through `.note.dlopen`
 
 
 def installed_path(member: str) -> str:
@@ -92,28 +97,30 @@ def classify(
     basenames = {posixpath.basename(p) for p in installed}
     own_sonames = {e.soname for e in scan.elves if e.soname}
     wheel_dirs = {posixpath.dirname(p) for p in installed}
-    top_levels = {p.split("/", 1)[0] for p in installed}
     _check_arch(scan)
 
     vendored: set[str] = set()
     libc: set[str] = set()
-    external: dict[str, _External] = {}
+    linked: set[str] = set()  # DT_NEEDED, as opposed to `.note.dlopen` declarations
+    wanting: dict[str, list[_User]] = {}
     for elf in scan.elves:
         path = installed_path(elf.path)
         origin = posixpath.dirname(path)
-        for needed in elf.needed:
-            kind = _in_wheel(elf, needed, origin, installed, basenames, own_sonames)
-            if kind:
+        needs = [(n, False) for n in elf.needed] + [(n, True) for n in elf.dlopen_notes]
+        for needed, noted in needs:
+            if _in_wheel(elf, needed, origin, installed, basenames, own_sonames):
                 vendored.add(needed)
-                continue
-            if needed in smap.glibc or needed in smap.musl or needed.startswith("libc.musl-"):
+            elif needed in smap.glibc or needed in smap.musl or needed.startswith("libc.musl-"):
                 libc.add(needed)
-                continue
-            ext = external.get(needed) or _external(
-                needed, elf, origin, smap, siblings, wheel_dirs, top_levels
-            )
-            ext.wanted_by.add(path)
-            external[needed] = ext
+            else:
+                wanting.setdefault(needed, []).append(_User(elf, path, noted))
+                if not noted:
+                    linked.add(needed)
+    loaded = plugins.on_demand(
+        plugins.File(installed_path(e.path), e.soname, e.needed) for e in scan.elves
+    )
+    context = _Context(smap, siblings, wheel_dirs, loaded)
+    external = {needed: _external(needed, users, context) for needed, users in wanting.items()}
 
     version_needs = [
         (need.library, version, installed_path(elf.path))
@@ -131,7 +138,8 @@ def classify(
         "glibc": sorted(libc),
         "dlopen_hints": _dlopen_hints(scan, smap, basenames | own_sonames),
         "symbol_versions": policy.highest_versions(v for _, v, _ in version_needs),
-        "policy": _policy(scan.filename, [*external, *libc], version_needs),
+        "policy": _policy(scan.filename, [*linked, *(libc - _noted_only(scan))], version_needs),
+        "driver_dlopen": _driver_dlopen(scan, smap),
         "provides": sorted({installed_path(e.path) for e in scan.elves if _is_library(e)}),
         "modules": top_level_modules(installed),
     }
@@ -175,39 +183,113 @@ def _in_wheel(
     return needed in basenames or needed in own_sonames
 
 
-def _external(
-    needed: str,
-    elf: ElfFacts,
-    origin: str,
-    smap: SonameMap,
-    siblings: Mapping[str, Provider],
-    wheel_dirs: set[str],
-    top_levels: set[str],
-) -> _External:
-    if needed in smap.drivers:
+@dataclass(frozen=True)
+class _User:
+    """A file of the wheel that wants a library."""
+
+    elf: ElfFacts
+    path: str  # relative to site-packages
+    noted: bool  # only through a `.note.dlopen` declaration
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What classifying one library needs to know of the wheel and its surroundings."""
+
+    smap: SonameMap
+    siblings: Mapping[str, Provider]
+    wheel_dirs: set[str]
+    loaded: plugins.OnDemand
+
+
+def _external(needed: str, users: list[_User], context: _Context) -> _External:
+    ext = _kind_of(needed, users, context)
+    ext.wanted_by.update(u.path for u in users)
+    ext.noted_only = all(u.noted for u in users)
+    return ext
+
+
+def _kind_of(needed: str, users: list[_User], context: _Context) -> _External:
+    """Where a library comes from, in the order a build finds it: the GPU driver, a
+    sibling wheel (the lock's, else one the wheel's RPATH points into), an optional
+    plugin's need, a sibling the table of real wheels names, nixpkgs, or nowhere known."""
+    smap, siblings, wheel_dirs = context.smap, context.siblings, context.wheel_dirs
+    if smap.is_driver(needed):
         return _External("driver")
     if needed in siblings:
         provider = siblings[needed]
         return _External(
             "sibling", provided_by=provider.distribution, search_path=provider.directory
         )
-    if needed in smap.libraries:
-        return _External("library", nix=smap.libraries[needed])
-    # Without a lock we do not know what another wheel ships, only where this ELF will
-    # look: a relative RPATH that stays inside site-packages but leaves this wheel's
-    # folders points into another distribution (torch -> nvidia/cudnn/lib).
-    leaving = [
+    pointed = None if siblings else _sibling_without_lock(needed, users, wheel_dirs)
+    if pointed is not None and pointed.search_path in _leaving(users, wheel_dirs):
+        return pointed
+    reasons = [plugins.optional_reason(context.loaded, u.path, needed) for u in users]
+    mapped = smap.library_for(needed)
+    if all(reasons):
+        return _External(
+            "optional",
+            nix=mapped[1] if mapped else (),
+            reason=str(reasons[0]),
+            matched=mapped[0] if mapped and mapped[0] != needed else None,
+        )
+    if pointed is not None:
+        return pointed
+    if mapped is not None:
+        return _External(
+            "library", nix=mapped[1], matched=mapped[0] if mapped[0] != needed else None
+        )
+    return _External("unknown")
+
+
+def _leaving(users: list[_User], wheel_dirs: set[str]) -> list[str]:
+    """The folders the wanting files' RPATHs point to outside the wheel."""
+    return list(
+        dict.fromkeys(
+            expanded
+            for u in users
+            for expanded in (_expand(e, posixpath.dirname(u.path)) for e in u.elf.search_path)
+            if expanded is not None and not expanded.startswith("..") and expanded not in wheel_dirs
+        )
+    )
+
+
+def _sibling_without_lock(
+    needed: str, users: list[_User], wheel_dirs: set[str]
+) -> _External | None:
+    """Without a lock, from the table of real wheels: the distribution whose folder the
+    wanting files' RPATHs name (it wins over another wheel that ships the same file, which
+    is listed too); when their RPATHs name other folders, none of the table's; when they
+    name none, the table alone (CuPy finds CUDA's libraries without an RPATH), within
+    the wanting file's own family if the table knows it (a PyQt6 library is not
+    PySide6's). Else the RPATH folder outside the wheel that names the
+    library (nvidia/cudnn/lib for libcudnn.so.9)."""
+    leaving = _leaving(users, wheel_dirs)
+    pointed = {
         expanded
-        for expanded in (_expand(entry, origin) for entry in elf.search_path)
-        if expanded is not None
-        and not expanded.startswith("..")
-        and expanded not in wheel_dirs
-        and expanded.split("/", 1)[0] not in top_levels
-    ]
+        for u in users
+        for expanded in (_expand(e, posixpath.dirname(u.path)) for e in u.elf.search_path)
+        if expanded is not None and expanded != posixpath.dirname(u.path)
+    }
+    known = siblings_table.shipped_by(needed)
+    # A file of a family the table knows takes siblings of its own family only: the
+    # same soname in PySide6's folder is not a PyQt6 library.
+    own = {u.path.split("/", 1)[0] for u in users} & siblings_table.families()
+    known = [k for k in known if not own or k.folder.split("/", 1)[0] in own]
+    named = [k for k in known if k.folder in pointed]
+    ranked = named + [k for k in known if k not in named] if named or not pointed else []
+    if ranked:
+        first, *others = ranked
+        return _External(
+            "sibling",
+            provided_by=first.distribution,
+            search_path=first.folder,
+            alternatives=tuple((o.distribution, o.folder) for o in others),
+        )
     directory = _likeliest(needed, leaving)
     if directory is not None:
         return _External("sibling", search_path=directory)
-    return _External("unknown")
+    return None
 
 
 def _likeliest(soname: str, directories: list[str]) -> str | None:
@@ -230,12 +312,35 @@ def _external_entry(soname: str, ext: _External) -> dict[str, Any]:
         "nix": ext.nix[0] if ext.nix else None,
         "wanted_by": sorted(ext.wanted_by),
     }
-    if ext.kind == "library":
+    if ext.kind in ("library", "optional") and ext.nix:
         entry["nix_candidates"] = list(ext.nix)
+    if ext.matched:
+        entry["matched_as"] = ext.matched
     if ext.kind == "sibling":
         entry["provided_by"] = ext.provided_by
         entry["search_path"] = ext.search_path
+        if ext.alternatives:
+            entry["also_provided_by"] = [
+                {"provided_by": d, "search_path": f} for d, f in ext.alternatives
+            ]
+    if ext.kind == "optional":
+        entry["reason"] = ext.reason
+    if ext.noted_only:
+        entry["dlopen_note"] = True
     return entry
+
+
+def _noted_only(scan: WheelScan) -> set[str]:
+    linked = {n for e in scan.elves for n in e.needed}
+    return {n for e in scan.elves for n in e.dlopen_notes} - linked
+
+
+def _driver_dlopen(scan: WheelScan, smap: SonameMap) -> bool:
+    """Whether some file dlopen()s a GPU-driver library (libcuda.so.1 is in no DT_NEEDED
+    of libcudart, cuDNN or NCCL): such a package needs the driver folder in its RUNPATH."""
+    return any(
+        smap.is_driver(name) for e in scan.elves for name in (*e.dlopen_strings, *e.dlopen_notes)
+    )
 
 
 def _dlopen_hints(scan: WheelScan, smap: SonameMap, in_wheel: set[str]) -> list[str]:

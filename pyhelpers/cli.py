@@ -238,6 +238,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="change nothing; exit 1 if something would not load"
     )
     fix.add_argument("--patchelf", metavar="PATH", help="patchelf to use (default: on PATH)")
+    fix.add_argument(
+        "--include-optional",
+        action="append",
+        default=[],
+        metavar="SONAME",
+        help="resolve an optional plugin's library too (left out by default), repeatable",
+    )
 
     ver = sub.add_parser(
         "verify",
@@ -489,10 +496,15 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
         use_nix=args.nix,
         check=args.check,
         patchelf=args.patchelf,
+        include_optional=args.include_optional,
     )
     libraries = soname_map().libraries
     missing = [(f, n) for f in fixes for n in f.missing]
     changed = [f for f in fixes if f.changes]
+    optional: dict[str, str] = {}
+    for f in fixes:
+        for soname, reason in f.optional:
+            optional.setdefault(soname, reason)
     if args.json:
         print(
             json.dumps(
@@ -502,6 +514,9 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
                     "missing": [
                         {"file": str(f.path), "soname": n, "nix": list(libraries.get(n, ()))}
                         for f, n in missing
+                    ],
+                    "optional_left_out": [
+                        {"soname": n, "reason": r} for n, r in sorted(optional.items())
                     ],
                 },
                 indent=2,
@@ -515,6 +530,13 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
             print(
                 f"{f.path.relative_to(venv)}: {soname} not found "
                 f"({where}; pass --lib-dir or --nix)",
+                file=sys.stderr,
+            )
+        if optional and not args.quiet:
+            print(
+                "manylinux-nix: optional libraries left out: "
+                + "; ".join(f"{n} ({r})" for n, r in sorted(optional.items()))
+                + "; --include-optional SONAME brings one in",
                 file=sys.stderr,
             )
         verb = "would change" if args.check else "changed"

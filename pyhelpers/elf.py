@@ -7,6 +7,7 @@ not need.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import IO, Any
@@ -15,6 +16,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection, DynamicSegment
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
+from elftools.elf.sections import NoteSection
 from elftools.elf.segments import InterpSegment
 
 from .errors import UserError
@@ -35,6 +37,10 @@ _ARCH = {
 # A C string in read-only data that names a shared library: how dlopen() targets look.
 _SONAME_STRING = re.compile(rb"lib[A-Za-z0-9_+\-.]{0,120}?\.so(?:\.[0-9]+)*(?=\x00)")
 _SCAN_CHUNK = 8 << 20
+# FDO ELF dlopen metadata (https://systemd.io/ELF_DLOPEN_METADATA/), which nixpkgs'
+# autoPatchelf resolves like DT_NEEDED.
+_DLOPEN_NOTE = 0x407C0C0A
+_NOTE_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class ElfFacts:
     interpreter: str | None
     version_needs: tuple[VersionNeed, ...]
     dlopen_strings: tuple[str, ...]
+    # Sonames in FDO `.note.dlopen` notes: libraries the file dlopen()s, declared.
+    dlopen_notes: tuple[str, ...] = ()
 
     @property
     def search_path(self) -> tuple[str, ...]:
@@ -116,6 +124,25 @@ def _rodata_sonames(elf: ELFFile, stream: IO[bytes]) -> set[str]:
     return found
 
 
+def _dlopen_notes(elf: ELFFile) -> tuple[str, ...]:
+    section = elf.get_section_by_name(".note.dlopen")
+    if not isinstance(section, NoteSection) or section["sh_size"] > _NOTE_LIMIT:
+        return ()
+    found: list[str] = []
+    for note in section.iter_notes():
+        kind: object = note["n_type"]
+        if kind != _DLOPEN_NOTE or note["n_name"] != "FDO":
+            continue
+        try:
+            entries = json.loads(bytes(note["n_desc"]).decode("utf-8").rstrip("\0"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise ValueError("a .note.dlopen note is not JSON") from None
+        for entry in entries if isinstance(entries, list) else []:
+            names = entry.get("soname") if isinstance(entry, dict) else None
+            found += [n for n in names or [] if isinstance(n, str) and n]
+    return tuple(dict.fromkeys(found))
+
+
 def read_elf(stream: IO[bytes], path: str) -> ElfFacts:
     """Facts of the ELF file in ``stream`` (seekable). A damaged ELF is a UserError."""
     try:
@@ -152,6 +179,7 @@ def read_elf(stream: IO[bytes], path: str) -> ElfFacts:
             interpreter=interpreter,
             version_needs=_version_needs(elf),
             dlopen_strings=tuple(sorted(hints)),
+            dlopen_notes=_dlopen_notes(elf),
         )
     except (ELFError, ValueError, KeyError, IndexError, OverflowError, AssertionError) as exc:
         raise UserError(f"{path}: damaged ELF file ({_reason(exc)}); the wheel is corrupt") from exc
@@ -186,6 +214,7 @@ def as_dict(facts: ElfFacts) -> dict[str, Any]:
         "interpreter": facts.interpreter,
         "version_needs": {n.library: list(n.versions) for n in facts.version_needs},
         "dlopen_strings": list(facts.dlopen_strings),
+        "dlopen_notes": list(facts.dlopen_notes),
     }
 
 
@@ -203,4 +232,5 @@ def from_dict(data: dict[str, Any]) -> ElfFacts:
             VersionNeed(k, tuple(v)) for k, v in sorted(data["version_needs"].items())
         ),
         dlopen_strings=tuple(data["dlopen_strings"]),
+        dlopen_notes=tuple(data.get("dlopen_notes", ())),
     )

@@ -3,8 +3,11 @@
 Every ELF file inside the venv gets an RPATH naming the folders that hold what it needs:
 its own ``$ORIGIN`` entries are kept, libraries shipped by other wheels in the venv are
 found by file name (siblings such as ``nvidia/*/lib``), the rest come from ``--lib-dir``
-folders or from the nixpkgs attributes the soname map names (``--nix``). glibc's own
-libraries need nothing; GPU-driver libraries get the NixOS driver folder.
+folders or from the nixpkgs attributes the soname map names (``--nix``), and entries of
+an earlier run that still resolve a library stay. glibc's own libraries need nothing;
+GPU-driver libraries, needed or dlopen()ed (libcudart and cuDNN dlopen libcuda.so.1),
+get the NixOS driver folder. An optional plugin's libraries are left out unless named
+with ``--include-optional``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import plugins
 from .elf import ElfFacts, read_elf
 from .errors import UserError
 from .runpaths import DRIVER_DIR, elf_files
@@ -30,6 +34,7 @@ class FileFix:
     old_rpath: tuple[str, ...]
     new_rpath: tuple[str, ...]
     missing: list[str] = field(default_factory=list)
+    optional: list[tuple[str, str]] = field(default_factory=list)  # (soname, reason) left out
 
     @property
     def changes(self) -> bool:
@@ -61,28 +66,59 @@ def plan(
     venv_libs: dict[str, str],
     given: dict[str, str],
     smap: SonameMap,
+    *,
+    loaded: plugins.OnDemand | None = None,
+    include_optional: frozenset[str] = frozenset(),
 ) -> FileFix:
-    """The RPATH one file needs; pure apart from checking $ORIGIN entries on disk."""
+    """The RPATH one file needs; pure apart from checking RUNPATH entries on disk."""
     origin = str(path.parent)
     kept = [e for e in facts.search_path if "$ORIGIN" in e or "${ORIGIN}" in e]
     dirs: list[str] = []
     missing = []
+    optional = []
+    installed = plugins.site_relative(str(path))
     for needed in facts.needed:
         if needed in smap.glibc or needed in smap.musl:
             continue
         if any(_exists(e, origin, needed) for e in kept):
             continue
-        if needed in smap.drivers:
+        reason = (
+            plugins.optional_reason(loaded or {}, installed, needed)
+            if needed not in include_optional
+            else None
+        )
+        earlier = next((e for e in facts.search_path if _resolves(e, needed, facts)), None)
+        if smap.is_driver(needed):
             dirs.append(DRIVER_DIR)
         elif needed in venv_libs:
             # The loader does not look beside the file unless told to.
             dirs.append("$ORIGIN" if venv_libs[needed] == origin else venv_libs[needed])
         elif needed in given:
             dirs.append(given[needed])
+        elif earlier is not None:
+            # What an earlier run (or the user) set and still resolves stays.
+            dirs.append(earlier)
+        elif reason is not None:
+            optional.append((needed, reason))
         else:
             missing.append(needed)
+    if any(smap.is_driver(n) for n in (*facts.dlopen_strings, *facts.dlopen_notes)):
+        dirs.append(DRIVER_DIR)
     new = tuple(dict.fromkeys([*kept, *dirs]))
-    return FileFix(path, facts.search_path, new, missing)
+    return FileFix(path, facts.search_path, new, missing, optional)
+
+
+def _resolves(entry: str, needed: str, facts: ElfFacts) -> bool:
+    """Whether an absolute RUNPATH entry holds ``needed`` for this file's architecture."""
+    if "$ORIGIN" in entry or "${ORIGIN}" in entry or not entry.startswith("/"):
+        return False
+    candidate = os.path.join(entry, needed)
+    try:
+        with open(candidate, "rb") as handle:
+            found = read_elf(handle, candidate)
+    except (OSError, UserError):
+        return False
+    return found.arch == facts.arch and found.bits == facts.bits
 
 
 def _exists(entry: str, origin: str, needed: str) -> bool:
@@ -99,8 +135,12 @@ def nix_lib_dirs(sonames: Iterable[str], smap: SonameMap) -> dict[str, str]:
         raise UserError("--nix needs nix-build on PATH; install Nix or pass --lib-dir folders")
     found: dict[str, str] = {}
     for soname in sorted(set(sonames)):
-        ranges = smap.versions.get(soname, {})
-        for attr in smap.libraries.get(soname, ()):
+        mapped = smap.library_for(soname)
+        if mapped is None:
+            continue
+        matched, attrs = mapped
+        ranges = smap.versions.get(matched, {})
+        for attr in attrs:
             if attr in ranges and not version_in_range(ranges[attr], _nix_version(attr)):
                 continue
             done = subprocess.run(
@@ -133,7 +173,13 @@ def _nix_version(attr: str) -> str | None:
 
 
 def fix_venv(
-    venv: Path, lib_dirs: Sequence[Path], *, use_nix: bool, check: bool, patchelf: str | None
+    venv: Path,
+    lib_dirs: Sequence[Path],
+    *,
+    use_nix: bool,
+    check: bool,
+    patchelf: str | None,
+    include_optional: Sequence[str] = (),
 ) -> list[FileFix]:
     """Plan (and unless ``check``, apply) the RPATH of every ELF file in ``venv``."""
     if not (venv / "pyvenv.cfg").is_file():
@@ -146,10 +192,30 @@ def fix_venv(
             parsed.append((path, read_elf(handle, str(path.relative_to(venv)))))
     venv_libs = library_index(files)
     given = folder_index(lib_dirs)
+    loaded = plugins.on_demand(
+        plugins.File(plugins.site_relative(str(p)) or str(p), f.soname, f.needed) for p, f in parsed
+    )
+    included = frozenset(include_optional)
+
+    def plans(folders: dict[str, str]) -> list[FileFix]:
+        return [
+            plan(
+                f,
+                p,
+                venv_libs,
+                folders,
+                smap,
+                loaded=loaded,
+                include_optional=included,
+            )
+            for p, f in parsed
+        ]
+
+    fixes = plans(given)
     if use_nix:
-        wanted = {n for _, f in parsed for n in f.needed if n not in venv_libs and n not in given}
-        given = {**nix_lib_dirs(wanted, smap), **given}
-    fixes = [plan(f, p, venv_libs, given, smap) for p, f in parsed]
+        wanted = {n for fix in fixes for n in fix.missing}
+        if wanted:
+            fixes = plans({**nix_lib_dirs(wanted, smap), **given})
     if not check:
         tool = patchelf or shutil.which("patchelf")
         if tool is None:

@@ -80,6 +80,8 @@ def render(report: dict[str, Any]) -> str:
         lines.append("  external: none")
     if report["dlopen_hints"]:
         lines.append(f"  dlopen hints (not build inputs): {', '.join(report['dlopen_hints'])}")
+    if report.get("driver_dlopen"):
+        lines.append("  dlopen()s the GPU driver: builds add /run/opengl-driver/lib to RUNPATHs")
     return "\n".join(lines)
 
 
@@ -93,7 +95,14 @@ def _where(entry: dict[str, Any]) -> str:
         return f"GPU driver, found at run time via /run/opengl-driver/lib  {by}"
     if kind == "sibling":
         provider = entry.get("provided_by") or "another wheel"
-        return f"{provider} ({entry.get('search_path')})  {by}"
+        others = "".join(
+            f", or {o['provided_by']} ({o['search_path']})"
+            for o in entry.get("also_provided_by", [])
+        )
+        return f"{provider} ({entry.get('search_path')}){others}  {by}"
+    if kind == "optional":
+        nix = f"; nixpkgs {entry['nix']} if included" if entry.get("nix") else ""
+        return f"{entry.get('reason')}{nix}  {by}"
     return f"not in the soname map: pass it in sonameOverrides  {by}"
 
 

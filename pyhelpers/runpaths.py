@@ -117,7 +117,7 @@ def restore(
 ) -> list[Change]:
     """After autoPatchelf: each file's RUNPATH is autoPatchelf's, then the wheel's own
     ``$ORIGIN`` entries that point inside ``root``, then, for entries that leave the
-    package into site-packages, the same folder in the first of ``sibling_sites`` (the
+    package into site-packages, the same folder in each of ``sibling_sites`` (the
     site-packages folders of the packages that may ship it) that has it; impure entries
     are dropped."""
     saved: dict[str, list[str]] = json.loads(state.read_text(encoding="utf-8"))
@@ -154,11 +154,11 @@ def restored_entries(
             yield entry
         elif site is not None and _inside(target, str(site)):
             relative = posixpath.relpath(target, str(site))
+            # Every sibling that has the folder: CUDA 13 wheels share nvidia/cu13/lib.
             for other in sibling_sites:
                 candidate = posixpath.join(other, relative)
                 if os.path.isdir(candidate):
                     yield candidate
-                    break
 
 
 def _inside(path: str, folder: str) -> bool:

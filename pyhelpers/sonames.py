@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -19,6 +20,27 @@ class SonameMap:
     # soname -> {attribute path: version range}: the versions of that attribute that ship
     # the soname (icu -> "==76.*"); attributes not named here are taken whatever version.
     versions: dict[str, dict[str, str]]
+    # fnmatch patterns for the rest of the driver's libraries (libnvidia-*, libGLX_*...).
+    driver_patterns: tuple[str, ...] = field(default=())
+
+    def is_driver(self, soname: str) -> bool:
+        """A library of the GPU driver, found at run time in /run/opengl-driver/lib."""
+        return soname in self.drivers or any(
+            fnmatch.fnmatchcase(soname, p) for p in self.driver_patterns
+        )
+
+    def library_for(self, needed: str) -> tuple[str, tuple[str, ...]] | None:
+        """The map's entry for a DT_NEEDED entry: by soname, or, for a file name such as
+        libgomp.so.1.0.0, by the soname it shortens to (libgomp.so.1), whose package
+        ships that file. Returns (the soname matched, its attribute paths)."""
+        if needed in self.libraries:
+            return needed, self.libraries[needed]
+        shorter = needed
+        while re.search(r"\.so(\.\d+){2,}$", shorter):
+            shorter = shorter.rsplit(".", 1)[0]
+            if shorter in self.libraries:
+                return shorter, self.libraries[shorter]
+        return None
 
 
 @cache
@@ -28,6 +50,7 @@ def soname_map() -> SonameMap:
         glibc=frozenset(raw["glibc"]["all"]),
         musl=frozenset(raw["musl"]["all"]),
         drivers=frozenset(raw["drivers"]["all"]),
+        driver_patterns=tuple(raw["drivers"].get("patterns", ())),
         # Entries with no attribute are known to have no nixpkgs provider (openssl 1.1's
         # soname on a release without it, say): to a build they are as unknown as any.
         libraries={k: tuple(v["nix"]) for k, v in raw["libraries"].items() if v["nix"]},

@@ -19,6 +19,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerDefSection
 
+from . import plugins
 from .elf import MAGIC, ElfFacts, read_elf
 from .errors import UserError
 from .runpaths import DRIVER_DIR, elf_files, impure_entries, store_dir
@@ -126,12 +127,13 @@ def verify(
         raise UserError(f"{root}: no such file or folder")
     paths = [root] if root.is_file() else elf_files(root)
     report = Report()
-    for path in paths:
-        facts = _facts(str(path))
-        if facts is None:
-            continue
+    parsed = [(path, facts) for path in paths if (facts := _facts(str(path))) is not None]
+    loaded = plugins.on_demand(
+        plugins.File(plugins.site_relative(str(p)) or str(p), f.soname, f.needed) for p, f in parsed
+    )
+    for path, facts in parsed:
         report.files += 1
-        _check(path, facts, glibc_dir, smap, report, tuple(ignore_missing))
+        _check(path, facts, glibc_dir, smap, report, tuple(ignore_missing), loaded)
     return report
 
 
@@ -142,8 +144,10 @@ def _check(
     smap: SonameMap,
     report: Report,
     ignore_missing: tuple[str, ...] = (),
+    loaded: plugins.OnDemand | None = None,
 ) -> None:
     origin = str(path.parent)
+    installed = plugins.site_relative(str(path))
     store = store_dir()
     impure = impure_entries(facts, store)
     if impure and str(path).startswith(store + "/"):
@@ -160,19 +164,16 @@ def _check(
         where = resolve(needed, facts, origin, glibc_dir)
         if where is not None:
             found[needed] = where
-        elif needed in smap.drivers:
-            if DRIVER_DIR in _search_path(facts, origin):
-                report.deferred.append(f"{path}: {needed} comes from the GPU driver at run time")
-            else:
-                report.problems.append(
-                    f"{path}: {needed} is a GPU driver library and the RUNPATH lacks "
-                    f"{DRIVER_DIR}: add addDriverRunpath.driverLink/lib (appendRunpaths)"
-                )
+        elif smap.is_driver(needed):
+            _driver(path, needed, facts, origin, report, "needs")
+        elif any(fnmatch.fnmatch(needed, glob) for glob in ignore_missing):
+            report.deferred.append(f"{path}: {needed} left missing, as asked")
+        elif installed is not None and (
+            reason := plugins.optional_reason(loaded or {}, installed, needed)
+        ):
+            report.deferred.append(f"{path}: {needed} is optional ({reason})")
         else:
-            if any(fnmatch.fnmatch(needed, glob) for glob in ignore_missing):
-                report.deferred.append(f"{path}: {needed} left missing, as asked")
-            else:
-                report.problems.append(f"{path}: {needed} not found; {_advice(needed, smap)}")
+            report.problems.append(f"{path}: {needed} not found; {_advice(needed, smap)}")
     for need in facts.version_needs:
         library = found.get(need.library)
         if library is None:
@@ -185,9 +186,26 @@ def _check(
                     f"define (it has up to {_highest(defined, version)}); "
                     f"{_advice(need.library, smap, newer=True)}"
                 )
-    for hint in facts.dlopen_strings:
-        if hint not in smap.glibc and resolve(hint, facts, origin, glibc_dir) is None:
+    for hint in dict.fromkeys((*facts.dlopen_notes, *facts.dlopen_strings)):
+        if hint in smap.glibc or hint in facts.needed:
+            continue
+        if smap.is_driver(hint):
+            # libcudart, cuDNN, NCCL: dlopen("libcuda.so.1") from the RUNPATH.
+            _driver(path, hint, facts, origin, report, "dlopen()s")
+        elif resolve(hint, facts, origin, glibc_dir) is None:
             report.warnings.append(f"{path}: may dlopen {hint}, which resolves nowhere")
+
+
+def _driver(
+    path: Path, soname: str, facts: ElfFacts, origin: str, report: Report, how: str
+) -> None:
+    if DRIVER_DIR in _search_path(facts, origin):
+        report.deferred.append(f"{path}: {soname} comes from the GPU driver at run time")
+    else:
+        report.problems.append(
+            f"{path}: {how} {soname}, a GPU driver library, and the RUNPATH lacks "
+            f"{DRIVER_DIR}: add addDriverRunpath.driverLink/lib (appendRunpaths), or run fix-venv"
+        )
 
 
 def _advice(soname: str, smap: SonameMap, *, newer: bool = False) -> str:

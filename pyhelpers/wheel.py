@@ -20,7 +20,7 @@ from .errors import UserError, printable
 SPOOL_BYTES = 32 << 20
 # A wheel that claims to inflate to more than this is refused (zip bombs).
 MAX_INFLATED = 16 << 30
-SCAN_VERSION = 1  # bump when ElfFacts changes, to invalidate cached scans
+SCAN_VERSION = 2  # bump when ElfFacts changes, to invalidate cached scans
 
 
 @dataclass(frozen=True)

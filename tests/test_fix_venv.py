@@ -120,3 +120,79 @@ def test_fix_venv_with_nix_realises_the_mapped_attributes(
     assert main(["fix-venv", str(venv), "--nix"]) == 0
     done = import_hidden(venv, tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_fix_venv_gives_files_that_dlopen_the_driver_the_driver_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """torch, JAX and CuPy found no GPU after fix-venv: libcudart, cuDNN and NCCL
+    dlopen("libcuda.so.1"), which is in no DT_NEEDED."""
+    from test_nix_builds import fake_driver, probe_as_on_nixos, probe_wheel
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = venv / "lib" / f"python3.{sys.version_info.minor}" / "site-packages"
+    wheel = probe_wheel(tmp_path / "w", tmp_path, "gpudemo", "1.0", None)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--target",
+            str(site),
+            str(wheel),
+        ],
+        check=True,
+    )
+    driver = fake_driver(tmp_path)
+    before = probe_as_on_nixos([site], "gpudemo", "libcuda.so.1", driver)
+    assert before.stdout.strip() == "False", before.stderr
+    assert main(["verify", str(venv), "--glibc-dir", "/lib/x86_64-linux-gnu"]) == 1
+    assert "dlopen()s libcuda.so.1, a GPU driver library" in capsys.readouterr().err
+
+    libdir = tmp_path / "libs"
+    libdir.mkdir()
+    shutil.copy2(host_library("libz.so.1"), libdir / "libz.so.1")
+    assert main(["fix-venv", str(venv), "--lib-dir", str(libdir)]) == 0
+    after = probe_as_on_nixos([site], "gpudemo", "libcuda.so.1", driver)
+    assert after.stdout.strip() == "True", after.stderr
+
+
+def test_fix_venv_keeps_what_an_earlier_run_set_and_check_agrees(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plain run after `fix-venv --lib-dir D` must not undo it: entries that still
+    resolve a library stay, and --check says nothing is missing."""
+    venv = make_venv(tmp_path)
+    libdir = tmp_path / "libs"
+    libdir.mkdir()
+    shutil.copy2(host_library("libstdc++.so.6"), libdir / "libstdc++.so.6")
+    assert main(["fix-venv", str(venv), "--lib-dir", str(libdir)]) == 0
+    fixed = digests(venv)
+    capsys.readouterr()
+    assert main(["fix-venv", str(venv), "--check"]) == 0
+    assert "0 libraries missing" in capsys.readouterr().err
+    assert main(["fix-venv", str(venv)]) == 0
+    assert digests(venv) == fixed
+    done = import_hidden(venv, tmp_path)
+    assert done.returncode == 0, done.stderr
+
+
+def test_fix_venv_leaves_optional_plugins_out_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from elfbuild import PLAIN_LIBRARY, compile_so
+
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    site = venv / "lib" / f"python3.{sys.version_info.minor}" / "site-packages"
+    pool = site / "numba/np/ufunc/tbbpool.cpython-311-x86_64-linux-gnu.so"
+    compile_so(pool, PLAIN_LIBRARY, add_needed=("libtbb.so.12",))
+    assert main(["fix-venv", str(venv), "--check"]) == 0
+    err = capsys.readouterr().err
+    assert "optional libraries left out: libtbb.so.12 (numba's TBB threading layer" in err
+    assert main(["fix-venv", str(venv), "--check", "--include-optional", "libtbb.so.12"]) == 1
+    assert "libtbb.so.12 not found (nixpkgs onetbb" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +48,56 @@ def test_sdist_only_package_from_pypi_is_named_as_such(
     code = main(["lock", "pycrypto==2.6.1", "-o", str(tmp_path / "l.json"), "--python", "3.12"])
     assert code == 1
     assert "has only a source distribution (pycrypto-2.6.1.tar.gz)" in capsys.readouterr().err
+
+
+def _unknown(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [
+        (key, name, entry["soname"])
+        for key, target in doc["targets"].items()
+        for name, package in target["packages"].items()
+        for entry in package.get("facts", {}).get("external", [])
+        if entry["kind"] == "unknown"
+    ]
+
+
+def test_gpu_and_gui_stack_from_pypi_has_no_unknown_soname(tmp_path: Path) -> None:
+    """torch with its nvidia-* wheels, CuPy (CUDA 13) with NCCL and cuTENSOR, numba,
+    mpi4py and PyQt6: every needed library is vendored, glibc, the driver, a sibling, an
+    optional plugin's (with its reason) or a nixpkgs attribute."""
+    out = tmp_path / "wheels.lock.json"
+    requirements = ["torch", "cupy-cuda13x[ctk]", "numba", "mpi4py", "PyQt6", "PyQt6-3D"]
+    code = main(
+        [
+            "lock",
+            *requirements,
+            "--system",
+            "x86_64-linux",
+            "--python",
+            "3.12",
+            "-o",
+            str(out),
+            "-q",
+        ]
+    )
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert _unknown(doc) == []
+    optional = {
+        entry["soname"]: entry["reason"]
+        for package in doc["targets"]["x86_64-linux/3.12"]["packages"].values()
+        for entry in package.get("facts", {}).get("external", [])
+        if entry["kind"] == "optional"
+    }
+    assert {"libtbb.so.12", "libmpi.so.40", "libmpi.so.12", "libucp.so.0"} <= set(optional)
+    assert all(optional.values())
+    torch = doc["targets"]["x86_64-linux/3.12"]["packages"]["torch"]["facts"]
+    assert torch["driver_dlopen"] is True or any(e["kind"] == "driver" for e in torch["external"])
+
+
+@pytest.mark.parametrize("sample", ["demo/uv.lock", "scientific/uv.lock"])
+def test_shared_sample_locks_convert_with_no_unknown_soname(sample: str, tmp_path: Path) -> None:
+    source = Path(__file__).resolve().parents[2] / "shared/samples" / sample
+    out = tmp_path / "wheels.lock.json"
+    args = ["convert", str(source), "--system", "x86_64-linux", "--python", "3.12", "-o", str(out)]
+    assert main([*args, "-q"]) == 0
+    assert _unknown(json.loads(out.read_text())) == []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
-from hostmarks import needs_x86_64
+from hostmarks import needs_unshare, needs_x86_64
 from indexserver import IndexServer
 from nixtools import NIX, REPO, needs_nix, nix_build, standin_args
 from wheelfactory import build_wheel
@@ -175,3 +175,150 @@ def test_a_local_wheel_path_is_a_src(tmp_path: Path, wheel_dir: Path) -> None:
     done = nix_build(expr, [], "", tmp_path / "result")
     assert done.returncode == 0, done.stderr[-3000:]
     assert (Path(done.stdout.strip()) / "lib/python3.11/site-packages/localdemo").is_dir()
+
+
+# libcudart, cuDNN and NCCL dlopen("libcuda.so.1") with no DT_NEEDED on it; so does this.
+PROBE_EXTENSION = r"""
+#include <Python.h>
+#include <dlfcn.h>
+static PyObject *probe(PyObject *self, PyObject *name) {
+    return PyBool_FromLong(dlopen(PyUnicode_AsUTF8(name), RTLD_NOW) != NULL);
+}
+static PyMethodDef methods[] = {{"probe", probe, METH_O, NULL}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_native", NULL, -1, methods};
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
+static const char *driver = "libcuda.so.1";
+const char *driver_name(void) { return driver; }
+"""
+
+
+def probe_wheel(wheel_dir: Path, tmp: Path, name: str, version: str, rpath: str | None) -> Path:
+    ext = compile_so(
+        tmp / name / f"_native{EXT}",
+        PROBE_EXTENSION,
+        python=True,
+        add_needed=("libz.so.1",),
+        rpath=rpath,
+        link_args=("-ldl",),
+    )
+    return build_wheel(
+        wheel_dir,
+        name,
+        version,
+        TAG,
+        requires_dist=["sibpkg"] if rpath else [],
+        extra_files={
+            f"{name}/_native{EXT}": ext.read_bytes(),
+            f"{name}/__init__.py": b"from ._native import probe\n",
+        },
+    )
+
+
+def fake_driver(tmp: Path) -> Path:
+    driver = tmp / "driver"
+    compile_so(driver / "libcuda.so.1", PLAIN_LIBRARY, soname="libcuda.so.1")
+    return driver
+
+
+def probe_as_on_nixos(
+    sites: list[Path], module: str, library: str, driver: Path
+) -> subprocess.CompletedProcess[str]:
+    """Import and dlopen with the driver only in /run/opengl-driver/lib and no ld.so.cache."""
+    empty = driver.parent / "empty"
+    empty.write_bytes(b"")
+    script = (
+        "mount -t tmpfs none /run && mkdir -p /run/opengl-driver/lib && "
+        f"mount --bind {driver} /run/opengl-driver/lib && mount --bind {empty} /etc/ld.so.cache && "
+        f"exec {sys.executable} -S -c 'import {module}; print({module}.probe(\"{library}\"))'"
+    )
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ":".join(map(str, sites))},
+        check=False,
+        timeout=60,
+    )
+
+
+@needs_unshare
+def test_a_library_that_dlopens_the_driver_finds_it_after_the_build(
+    tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    probe_wheel(wheel_dir, tmp_path, "gpudemo", unique(tmp_path), None)
+    lock(index_factory(wheel_dir), tmp_path / "l.json", "gpudemo")
+    facts = json.loads((tmp_path / "l.json").read_text())["targets"]["x86_64-linux/3.11"]
+    assert facts["packages"]["gpudemo"]["facts"]["driver_dlopen"] is True
+    done = build_set(tmp_path / "l.json", "gpudemo", tmp_path / "result")
+    assert done.returncode == 0, done.stderr[-3000:]
+    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    assert "/run/opengl-driver/lib" in runpaths(site)[f"gpudemo/_native{EXT}"]
+    found = probe_as_on_nixos([site], "gpudemo", "libcuda.so.1", fake_driver(tmp_path))
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == "True"
+
+
+def test_a_library_dlopened_through_a_sibling_wheels_folder_loads_after_the_build(
+    tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    version = unique(tmp_path)
+    plugin = compile_so(tmp_path / "libsibplugin.so", PLAIN_LIBRARY, soname="libsibplugin.so")
+    build_wheel(
+        wheel_dir,
+        "sibpkg",
+        version,
+        extra_files={"sibpkg/lib/libsibplugin.so": plugin.read_bytes()},
+    )
+    probe_wheel(wheel_dir, tmp_path, "dlopendemo", version, "$ORIGIN/../sibpkg/lib")
+    lock(index_factory(wheel_dir), tmp_path / "l.json", "dlopendemo")
+    done = build_set(tmp_path / "l.json", "dlopendemo", tmp_path / "result")
+    assert done.returncode == 0, done.stderr[-3000:]
+    sibling = build_set(tmp_path / "l.json", "sibpkg", tmp_path / "sibling")
+    sites = [Path(p.stdout.strip()) / "lib/python3.11/site-packages" for p in (done, sibling)]
+    # autoPatchelf dropped $ORIGIN/../sibpkg/lib; the build points it at the sibling's store.
+    assert f"{sites[1]}/sibpkg/lib" in runpaths(sites[0])[f"dlopendemo/_native{EXT}"]
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-c",
+            "import dlopendemo; print(dlopendemo.probe('libsibplugin.so'))",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": ":".join(map(str, sites))},
+        check=False,
+    )
+    assert found.stdout.strip() == "True", found.stderr
+
+
+def test_optional_plugin_libraries_are_left_out_with_a_warning_and_can_be_asked_for(
+    tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    tbbpool = compile_so(tmp_path / "tbbpool.so", PLAIN_LIBRARY, add_needed=("libtbb.so.12",))
+    build_wheel(
+        wheel_dir,
+        "numbalike",
+        unique(tmp_path),
+        TAG,
+        extra_files={f"numba/np/ufunc/tbbpool{EXT}": tbbpool.read_bytes()},
+    )
+    lock(index_factory(wheel_dir), tmp_path / "l.json", "numbalike")
+    done = build_set(tmp_path / "l.json", "numbalike", tmp_path / "result")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "optional libraries left out: libtbb.so.12 (numba's TBB threading layer" in done.stderr
+    assert 'includeOptional = [ "libtbb.so.12" ]' in done.stderr
+    assert "ignoring missing libtbb.so.12" in done.stderr
+    assert "libtbb.so.12 left missing, as asked" in done.stderr
+    # Asked for, it is wanted like any library: this stand-in has no onetbb.
+    asked = nix_build(
+        NIX / "wheelset.nix",
+        [
+            "--arg", "lockFile", str(tmp_path / "l.json"),
+            "--arg", "includeOptional", '[ "libtbb.so.12" ]', *standin_args(),
+        ],
+        "numbalike",
+        tmp_path / "asked",
+    )  # fmt: skip
+    assert asked.returncode != 0
+    assert "needs libtbb.so.12" in asked.stderr and "none of onetbb" in asked.stderr

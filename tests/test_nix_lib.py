@@ -300,3 +300,11 @@ def test_standin_escape_shell_arg_quotes_only_when_needed_as_nixpkgs_lib_does() 
         """[ "/nix/store/abc-x/lib" "a b" "" "it's" "x$y" ]"""
     )
     assert got == ["/nix/store/abc-x/lib", "'a b'", "''", "'it'\\''s'", "'x$y'"]
+
+
+def test_a_wheel_that_dlopens_the_driver_gets_the_driver_runpath() -> None:
+    facts = "{ external = [ ]; driver_dlopen = true; }"
+    got = nix_eval(
+        f'({NIXLIB}.nativeInputs {{ pkgs = {{ }}; wheel = "w.whl"; facts = {facts}; }}).needsDriver'
+    )
+    assert got is True

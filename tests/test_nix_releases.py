@@ -106,7 +106,8 @@ def test_hook_tool_runs_with_nothing_but_its_files_and_pyelftools(tmp_path: Path
     (tool / "pyhelpers/data").mkdir(parents=True)
     for name in HOOK_MODULES:
         shutil.copy(REPO / "pyhelpers" / name, tool / "pyhelpers")
-    shutil.copy(REPO / "pyhelpers/data/sonames.json", tool / "pyhelpers/data")
+    for name in ("sonames.json", "optional.json"):
+        shutil.copy(REPO / "pyhelpers/data" / name, tool / "pyhelpers/data")
     shutil.copytree(Path(elftools.__file__).parent, tool / "elftools")
     glibc = Path(os.path.realpath("/lib/x86_64-linux-gnu/libc.so.6")).parent
     done = subprocess.run(

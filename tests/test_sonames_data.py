@@ -76,7 +76,9 @@ def test_about_is_a_nonempty_string() -> None:
 def test_group_schema(group: str) -> None:
     section = DATA[group]
     assert isinstance(section, dict)
-    assert set(section) == {"all", "source"}
+    assert set(section) == (
+        {"all", "source", "patterns"} if group == "drivers" else {"all", "source"}
+    )
     assert isinstance(section["source"], str)
     assert section["source"].strip()
     sonames = section["all"]

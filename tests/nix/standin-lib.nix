@@ -38,6 +38,8 @@ rec {
   splitString = sep: s: builtins.filter builtins.isString (builtins.split (escapeRegex sep) s);
   findFirst = pred: default: list: let found = builtins.filter pred list; in if found == [ ] then default else builtins.head found;
   optionalString = cond: s: if cond then s else "";
+  # As lib.warn on a Nix without builtins.warn: a trace line, and the value.
+  warn = msg: builtins.trace "evaluation warning: ${msg}";
   optionals = cond: list: if cond then list else [ ];
   concatMap = f: list: builtins.concatLists (map f list);
   concatLists = builtins.concatLists;

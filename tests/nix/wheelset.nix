@@ -6,6 +6,7 @@
   hostPython,
   patchelf,
   sonameOverridesJSON ? "{}",
+  includeOptional ? [ ],
 }:
 let
   pkgs = import ./standin.nix {
@@ -29,5 +30,5 @@ in
 pkgs.manylinuxNix.mkWheelSet {
   lock = lockFile;
   python = pkgs.python311;
-  inherit sonameOverrides;
+  inherit sonameOverrides includeOptional;
 }
