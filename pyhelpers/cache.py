@@ -1,18 +1,26 @@
 """The on-disk cache under ``$XDG_CACHE_HOME/manylinux-nix`` and atomic file writes.
 
 Entries are keyed by content hash and written with rename, so a killed run or two runs
-sharing the cache never leave a partial entry behind.
+sharing the cache never leave a partial entry behind. Entries that are not downloaded
+files carry a checksum of their own: a damaged one (a disk error, a truncated copy, an
+edit) is discarded and made again, never trusted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from .errors import UserError
+
+_MAGIC = b"manylinux-nix-cache 1 "
 
 
 def cache_root() -> Path:
@@ -22,8 +30,53 @@ def cache_root() -> Path:
 
 def cache_dir(kind: str) -> Path:
     path = cache_root() / kind
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise PermissionError(13, "not writable")
+    except OSError as exc:
+        raise unusable(path, exc) from exc
     return path
+
+
+def unusable(path: Path, exc: OSError) -> UserError:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return UserError(
+        f"cache folder {path} cannot be used ({reason}); point XDG_CACHE_HOME at a writable "
+        "folder with free space, or delete that folder"
+    )
+
+
+def write_entry(path: Path, payload: bytes) -> None:
+    """Write a cache entry with its checksum (atomically, as every cache write)."""
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)  # something else stood in its place
+    try:
+        write_bytes_atomic(path, _MAGIC + digest + b"\n" + payload)
+    except OSError as exc:
+        raise unusable(path.parent, exc) from exc
+
+
+def read_entry(path: Path) -> bytes | None:
+    """A cache entry's payload, or None when absent or damaged (then it is removed)."""
+    try:
+        if not path.is_file():
+            return None
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head, newline, payload = raw.partition(b"\n")
+    good = (
+        newline
+        and head.startswith(_MAGIC)
+        and head[len(_MAGIC) :] == hashlib.sha256(payload).hexdigest().encode()
+    )
+    if not good:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    return payload
 
 
 @contextlib.contextmanager

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import platform
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TextIO
 from packaging.requirements import Requirement
 
 from . import __version__
-from .errors import UsageError, UserError
+from .errors import UsageError, UserError, printable
 from .target import SYSTEMS, Target, default_release, make_target, releases
-from .urls import DEFAULT_INDEX, index_key
+from .urls import DEFAULT_INDEX, index_key, redact_text
 
 if TYPE_CHECKING:
     from .http import HttpClient
@@ -102,14 +102,37 @@ def _add_index_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=60.0,
         metavar="SECONDS",
-        help="read timeout per request (default: 60)",
+        help="read timeout per request; a request with its retries gets 4x this (default: 60)",
     )
     g.add_argument(
-        "--retries", type=int, default=5, help="retries on 429/5xx/connection errors (default: 5)"
+        "--retries",
+        type=_retries,
+        default=5,
+        help="retries on 429/5xx/connection errors, 0 to 20 (default: 5)",
     )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not (math.isfinite(value) and 0 < value <= 3600):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds from 0.1 to 3600")
+    return max(value, 0.1)
+
+
+def _retries(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= value <= 20:
+        raise argparse.ArgumentTypeError(f"{text}: give 0 to 20 retries")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -527,8 +550,9 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
         for f, soname in missing:
             hint = libraries.get(soname)
             where = f"nixpkgs {hint[0]}" if hint else "no nixpkgs attribute is known"
+            # A file name may hold a newline: printed escaped, it cannot forge a line.
             print(
-                f"{f.path.relative_to(venv)}: {soname} not found "
+                f"{printable(str(f.path.relative_to(venv)))}: {printable(soname)} not found "
                 f"({where}; pass --lib-dir or --nix)",
                 file=sys.stderr,
             )
@@ -570,10 +594,10 @@ def cmd_verify(args: argparse.Namespace, progress: Progress) -> int:
         )
     else:
         for line in report.problems:
-            print(f"manylinux-nix: verify: {line}", file=sys.stderr)
+            print(f"manylinux-nix: verify: {printable(line)}", file=sys.stderr)
         if args.verbose:
             for line in report.warnings + report.deferred:
-                print(f"manylinux-nix: verify: note: {line}", file=sys.stderr)
+                print(f"manylinux-nix: verify: note: {printable(line)}", file=sys.stderr)
         if not args.quiet:
             state = "ok" if not report.problems else f"{len(report.problems)} problems"
             print(
@@ -621,12 +645,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-_USERINFO = re.compile(r"(?<=://)[^/@\s'\"]+@")
-
-
 def redact_message(message: str) -> str:
-    """Errors may quote a URL the user typed; never echo its credentials."""
-    return _USERINFO.sub("", message)
+    """Errors may quote a URL or a line the user wrote; never echo its credentials."""
+    return redact_text(message)
 
 
 if __name__ == "__main__":

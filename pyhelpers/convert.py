@@ -178,7 +178,7 @@ class Converter:
         names = {
             canonicalize_name(r.name)
             for r in meta.requires_dist
-            if requirement_applies(r, env, frozenset())
+            if requirement_applies(r, env, frozenset(), file.filename)
         }
         return tuple(sorted(names & present))
 

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import requests
 
-from .cache import cache_dir
+from .cache import cache_dir, unusable
 from .errors import UserError
 from .http import HttpClient, status_error
 from .simple import IndexFile
@@ -21,7 +21,8 @@ from .wheel import check_wheel_filename
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
+# No wheel is larger (PyPI's own limit is lower); a server sending more is refused.
+MAX_DOWNLOAD = 16 << 30
 
 
 def cached_path(sha256: str, filename: str) -> Path:
@@ -36,7 +37,8 @@ def fetch_file(client: HttpClient, file: IndexFile) -> tuple[Path, str]:
     """
     if file.sha256:
         path = cached_path(file.sha256, file.filename)
-        if path.exists():
+        # A damaged entry (wrong size, or not a file) is fetched again, never trusted.
+        if path.is_file() and (file.size is None or path.stat().st_size == file.size):
             return path, file.sha256
     response = client.get(file.url, stream=True)
     if response.status_code != 200:
@@ -46,10 +48,14 @@ def fetch_file(client: HttpClient, file: IndexFile) -> tuple[Path, str]:
     root = cache_dir("files")
     # Hash while writing to a private temporary file; only verified bytes are renamed
     # into place, so concurrent runs and killed runs never expose a partial entry.
-    fd, tmp = tempfile.mkstemp(dir=root, prefix=".incoming-", suffix=".part")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=".incoming-", suffix=".part")
+    except OSError as exc:
+        raise unusable(root, exc) from exc
     try:
         with os.fdopen(fd, "wb") as out:
-            for chunk in response.iter_content(CHUNK):
+            what = f"download of {file.filename}"
+            for chunk in client.body(response, limit=MAX_DOWNLOAD, what=what, deadline=None):
                 digest.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
@@ -65,6 +71,8 @@ def fetch_file(client: HttpClient, file: IndexFile) -> tuple[Path, str]:
         os.replace(tmp, path)
     except requests.RequestException as exc:
         raise UserError(f"download of {file.filename} broke off ({exc}); run again") from exc
+    except OSError as exc:
+        raise unusable(root, exc) from exc
     finally:
         response.close()
         with contextlib.suppress(FileNotFoundError):

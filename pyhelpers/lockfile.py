@@ -18,6 +18,7 @@ from .cache import write_bytes_atomic
 from .errors import UserError
 from .resolve import Pin
 from .target import Target
+from .urls import redact_text
 
 LOCK_VERSION = 1
 
@@ -99,7 +100,19 @@ def facts_document(
 
 
 def dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+    return json.dumps(_scrubbed(document), indent=2, sort_keys=True) + "\n"
+
+
+def _scrubbed(value: Any) -> Any:
+    """The document with user info taken out of every URL in it, wherever the URL came
+    from (an index page that echoes credentials, a source lock that carries them)."""
+    if isinstance(value, str):
+        return redact_text(value) if "@" in value else value
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def write(document: dict[str, Any], output: str) -> None:

@@ -388,6 +388,7 @@ def _sha256(src: _Source, value: object, where: str) -> str:
 def _absolute_url(src: _Source, text: str, where: str) -> str:
     try:
         parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises on a bad port
         absolute = bool(parts.scheme) and (bool(parts.netloc) or parts.scheme == "file")
         shown = _show(redact(text))
     except ValueError:  # a malformed host or port
@@ -413,8 +414,15 @@ def _path_filename(path: str | None) -> str | None:
     return re.split(r"[/\\]", path)[-1] or None
 
 
+_FILENAME = re.compile(r"[A-Za-z0-9._+!~%\-]{1,255}")
+
+
 def _check_wheel(src: _Source, filename: str, name: str, version: str | None, where: str) -> None:
-    """A wheel listed under another package or version is a broken (or tampered) lock."""
+    """A wheel listed under another package or version is a broken (or tampered) lock;
+    so is a file name with a path or a control character (a NUL ends the string in
+    Nix's fromJSON, and Nix and Python would disagree on the name)."""
+    if not _FILENAME.fullmatch(filename):
+        raise src.error(where, f"{_show(filename)} is not a file name")
     if not filename.endswith(".whl"):
         return
     try:

@@ -19,11 +19,12 @@ from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 
 from . import rangezip
-from .cache import cache_dir, write_bytes_atomic
+from .cache import cache_dir, read_entry, write_entry
 from .download import fetch_file
-from .errors import UserError
+from .errors import UserError, brief, printable, reason
 from .http import HttpClient
 from .simple import IndexFile
+from .wheel import ZIP_ERRORS, zip_reason
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,19 @@ class CoreMetadata:
     requires_python: str | None
 
 
+METADATA_LIMIT = 8 << 20  # decoded bytes; real METADATA files are a few kilobytes
+
+
 def parse_metadata(data: bytes, filename: str) -> CoreMetadata:
     raw, _unparsed = parse_email(data)
     requirements = []
     for text in raw.get("requires_dist", []):
         try:
             requirements.append(Requirement(text))
-        except InvalidRequirement as exc:
-            raise UserError(f"{filename}: invalid Requires-Dist {text!r} ({exc})") from exc
+        except (InvalidRequirement, RecursionError) as exc:
+            raise UserError(
+                f"{printable(filename)}: invalid Requires-Dist {brief(text, 200)!r} ({reason(exc)})"
+            ) from exc
     return CoreMetadata(tuple(requirements), raw.get("requires_python"))
 
 
@@ -54,9 +60,9 @@ def metadata_from_wheel(path: str, filename: str) -> bytes:
             if len(names) != 1:
                 raise UserError(f"{filename}: expected one .dist-info/METADATA, found {len(names)}")
             return zf.read(names[0])
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+    except (*ZIP_ERRORS, OSError) as exc:
         raise UserError(
-            f"{filename}: not a readable zip file ({exc}); the wheel is corrupt"
+            f"{filename}: not a readable zip file ({zip_reason(exc)}); the wheel is corrupt"
         ) from exc
 
 
@@ -71,8 +77,9 @@ class MetadataSource:
 
     def get(self, file: IndexFile) -> CoreMetadata:
         cached = cache_dir("metadata") / f"{file.sha256}.METADATA" if file.sha256 else None
-        if cached is not None and cached.exists():
-            return parse_metadata(cached.read_bytes(), file.filename)
+        kept = read_entry(cached) if cached is not None else None
+        if kept is not None:
+            return parse_metadata(kept, file.filename)
         data = self._from_index(file)
         sha256 = file.sha256
         if data is None:
@@ -81,7 +88,7 @@ class MetadataSource:
             path, sha256 = fetch_file(self.client, file)
             data = metadata_from_wheel(str(path), file.filename)
         if sha256:
-            write_bytes_atomic(cache_dir("metadata") / f"{sha256}.METADATA", data)
+            write_entry(cache_dir("metadata") / f"{sha256}.METADATA", data)
         return parse_metadata(data, file.filename)
 
     def _from_index(self, file: IndexFile) -> bytes | None:
@@ -92,13 +99,15 @@ class MetadataSource:
             and self._misses.get(host, 0) >= PROBE_MISSES
         ):
             return None
-        response = self.client.get(file.url + ".metadata")
-        data = response.content if response.status_code == 200 else b""
+        fetched = self.client.fetch(
+            file.url + ".metadata", limit=METADATA_LIMIT, what=f"{file.filename}.metadata"
+        )
+        data = fetched.content if fetched.status == 200 else b""
         # Some servers answer 200 with an HTML page for any path they do not have.
         if not data or (not file.core_metadata and not data.startswith(b"Metadata-Version:")):
             if not file.core_metadata:
                 self._misses[host] = self._misses.get(host, 0) + 1
-            log.debug("%s.metadata: HTTP %d", file.filename, response.status_code)
+            log.debug("%s.metadata: HTTP %d", file.filename, fetched.status)
             return None
         expected = file.core_metadata_sha256
         if expected and hashlib.sha256(data).hexdigest() != expected:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import io
 import zipfile
 
-from .http import HttpClient
+from .http import Fetched, HttpClient
+from .urls import redact
+from .wheel import ZIP_ERRORS
 
 BLOCK = 64 << 10
 
@@ -26,15 +28,31 @@ class RemoteFile(io.RawIOBase):
         self.client, self.url = client, url
         self.blocks: dict[int, bytes] = {}
         self.pos = 0
-        response = self.client.get(self.url, headers={"Range": f"bytes=-{2 * BLOCK}"})
-        content_range = response.headers.get("Content-Range", "")
-        if response.status_code != 206 or "/" not in content_range:
-            response.close()
+        fetched = self._range(f"bytes=-{2 * BLOCK}")
+        content_range = fetched.headers.get("Content-Range", "")
+        total = content_range.rsplit("/", 1)[-1]
+        if fetched.status != 206 or not total.isdigit():
             raise RangesUnsupported(self.url)
-        self.size = int(content_range.rsplit("/", 1)[1])
+        self.size = int(total)
         # The central directory is usually inside this tail: no second request for it.
-        self.tail = response.content
+        self.tail = fetched.content
         self.tail_start = self.size - len(self.tail)
+
+    def _range(self, spec: str) -> Fetched:
+        # A server that ignores Range sends the whole file: it is not read at all.
+        response = self.client.get(self.url, headers={"Range": spec}, stream=True)
+        try:
+            if response.status_code != 206:
+                raise RangesUnsupported(self.url)
+            what = f"a range of {redact(self.url)}"
+            content = b"".join(
+                self.client.body(
+                    response, limit=4 * BLOCK, what=what, deadline=self.client.deadline
+                )
+            )
+        finally:
+            response.close()
+        return Fetched(response.status_code, self.url, response.headers, content)
 
     def readable(self) -> bool:
         return True
@@ -56,11 +74,10 @@ class RemoteFile(io.RawIOBase):
         offset = pos - pos % BLOCK
         if offset not in self.blocks:
             end = min(offset + BLOCK, self.size) - 1
-            response = self.client.get(self.url, headers={"Range": f"bytes={offset}-{end}"})
-            if response.status_code != 206:
-                response.close()
+            fetched = self._range(f"bytes={offset}-{end}")
+            if fetched.status != 206:
                 raise RangesUnsupported(self.url)
-            self.blocks[offset] = response.content
+            self.blocks[offset] = fetched.content
         block = self.blocks[offset]
         # Never read past the tail's start from a block: the tail answers from there.
         limit = min(n, self.tail_start - pos)
@@ -87,5 +104,5 @@ def read_member(client: HttpClient, url: str, suffix: str) -> bytes | None:
         with zipfile.ZipFile(remote) as zf:
             names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(suffix)]
             return zf.read(names[0]) if len(names) == 1 else None
-    except (RangesUnsupported, zipfile.BadZipFile, ValueError, OSError, EOFError):
+    except (RangesUnsupported, ValueError, OSError, *ZIP_ERRORS):
         return None

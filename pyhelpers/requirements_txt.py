@@ -10,7 +10,8 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from .errors import UserError
+from .errors import UserError, brief, reason
+from .urls import redact_text
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _HASH = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
@@ -69,15 +70,26 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     return lines
 
 
+MAX_INCLUDE_DEPTH = 64
+
+
 def parse(
-    path: Path, into: RequirementsFile | None = None, _seen: frozenset[Path] = frozenset()
+    path: Path, into: RequirementsFile | None = None, _seen: tuple[Path, ...] = ()
 ) -> RequirementsFile:
     result = into or RequirementsFile()
     path = path.resolve()
     if path in _seen:
         raise UserError(f"{path}: includes itself through -r")
+    if len(_seen) >= MAX_INCLUDE_DEPTH:
+        raise UserError(
+            f"{path}: -r includes nest more than {MAX_INCLUDE_DEPTH} deep; flatten them"
+        )
     try:
         text = path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
+        ) from None
     except OSError as exc:
         raise UserError(f"cannot read requirements file {path}: {exc.strerror or exc}") from exc
     for number, line in _logical_lines(text):
@@ -86,8 +98,9 @@ def parse(
             try:
                 words = shlex.split(line, posix=True)
             except ValueError as exc:
-                raise UserError(f"{where}: cannot parse {line!r} ({exc})") from exc
-            _option(words, path, where, result, _seen | {path})
+                # Not the line itself: it may hold an index URL with credentials.
+                raise UserError(f"{where}: cannot parse this line ({exc})") from exc
+            _option(words, path, where, result, (*_seen, path))
         else:
             _requirement(line, where, result)
     return result
@@ -104,7 +117,7 @@ def _split_option(words: list[str]) -> tuple[str, str | None, list[str]]:
 
 
 def _option(
-    words: list[str], path: Path, where: str, out: RequirementsFile, seen: frozenset[Path]
+    words: list[str], path: Path, where: str, out: RequirementsFile, seen: tuple[Path, ...]
 ) -> None:
     name = words[0].split("=", 1)[0]
     if name in _UNSUPPORTED:
@@ -133,9 +146,9 @@ def parse_requirement(text: str, where: str) -> Requirement:
     """A PEP 508 requirement naming a version range (a lock needs an index to ask)."""
     try:
         req = Requirement(text)
-    except InvalidRequirement as exc:
-        reason = str(exc).splitlines()[0]
-        raise UserError(f"{where}: invalid requirement {text!r} ({reason})") from exc
+    except (InvalidRequirement, RecursionError) as exc:
+        shown = brief(redact_text(text), 200)
+        raise UserError(f"{where}: invalid requirement {shown!r} ({reason(exc)})") from exc
     if req.url:
         raise UserError(f"{where}: direct URL requirements ({req.name} @ ...) are not supported")
     return req
@@ -151,7 +164,9 @@ def _requirement(line: str, where: str, out: RequirementsFile) -> None:
         hashes.add(m.group(1).lower())
     text = _HASH_OPTION.sub("", line).strip()
     if _OTHER_OPTION.search(text):
-        raise UserError(f"{where}: only --hash may follow a requirement: {text!r}")
+        raise UserError(
+            f"{where}: only --hash may follow a requirement: {brief(redact_text(text), 200)!r}"
+        )
     req = parse_requirement(text, where)
     out.requirements.append(req)
     out.entries.append(Entry(where, req, frozenset(hashes)))

@@ -190,7 +190,7 @@ class WheelProvider(_Provider):
                     meta.requires_python,
                 )
         for r in meta.requires_dist:
-            if requirement_applies(r, self.env, candidate.extras):
+            if requirement_applies(r, self.env, candidate.extras, candidate.file.filename):
                 deps.append(Req.of(r))
         self.index.prefetch(d.name for d in deps if d.name != PYTHON)
         return deps

