@@ -179,10 +179,96 @@ rec {
       ) policyList
     );
 
+  # The needed libraries of a wheel's facts that nothing provides: neither this nixpkgs
+  # (through the soname map), nor sonameOverrides, nor ignoreMissing. Each is
+  # { soname, wantedBy, why }.
+  unresolvedOf =
+    {
+      pkgs,
+      facts,
+      sonameOverrides ? { },
+      ignoreMissing ? [ ],
+      includeOptional ? [ ],
+    }:
+    let
+      lookupName = e: e.matched_as or e.soname;
+      kind = e: if e.kind == "optional" && builtins.elem e.soname includeOptional then "library" else e.kind;
+      open =
+        e:
+        !(sonameOverrides ? ${e.soname})
+        && !(builtins.elem e.soname ignoreMissing)
+        && !(e.optional or false)
+        && (kind e == "unknown" || (kind e == "library" && libraryFor pkgs (lookupName e) == null));
+      why =
+        e:
+        let
+          tried = candidatesFor (lookupName e);
+        in
+        if tried == [ ] then
+          "not in manylinux-nix's soname map"
+        else
+          "this nixpkgs has none of ${lib.concatStringsSep ", " tried} (${whyNoLibrary pkgs (lookupName e)})";
+    in
+    # Sonames the map does not know come first: they are the likelier surprise.
+    map (e: {
+      inherit (e) soname;
+      wantedBy = builtins.head (e.wanted_by or [ "?" ]);
+      why = why e;
+    }) (builtins.sort (a: b: a.kind == "unknown" && b.kind != "unknown") (builtins.filter open (facts.external or [ ])));
+
+  # One message for every unresolved library of a wheel or a set, with the attributes
+  # to paste: evaluation stops once, not once per library. Each problem is
+  # { soname, wantedBy, why, wheel }.
+  unresolvedMessage =
+    what: problems:
+    let
+      sonames = lib.unique (map (p: p.soname) problems);
+      line = p: "  ${p.soname}, needed by ${p.wheel} (${p.wantedBy}): ${p.why}";
+    in
+    "manylinux-nix: ${toString (builtins.length sonames)} needed "
+    + (if builtins.length sonames == 1 then "library" else "libraries")
+    + " of ${what} ${if builtins.length sonames == 1 then "has" else "have"} no package here:\n"
+    + lib.concatMapStringsSep "\n" line problems
+    + "\ngive each a package (or null to leave it missing) and evaluate again:\n"
+    + "  sonameOverrides = {\n"
+    + lib.concatMapStrings (s: "    ${lib.escapeNixString s} = null; # or pkgs.<package>\n") sonames
+    + "  };\n"
+    + "or leave them all missing: ignoreMissing = [ ${lib.concatMapStringsSep " " lib.escapeNixString sonames} ];";
+
+  # For a set of lock entries (name -> { filename, facts }): `guard name entry value` is
+  # value, or, when that entry has an unresolved soname of its own, the one message that
+  # names every unresolved soname of the set. An entry replaced by the user is never
+  # guarded, so it cannot stop the set.
+  guardSet =
+    {
+      pkgs,
+      what,
+      packages,
+      sonameOverrides ? { },
+      ignoreMissing ? [ ],
+      includeOptional ? [ ],
+    }:
+    let
+      of =
+        name: entry:
+        map (p: p // { wheel = entry.filename or name; }) (unresolvedOf {
+          inherit
+            pkgs
+            sonameOverrides
+            ignoreMissing
+            includeOptional
+            ;
+          facts = entry.facts or { };
+        });
+      all = lib.concatLists (lib.mapAttrsToList of packages);
+    in
+    name: entry: value:
+    if of name entry != [ ] then throw (unresolvedMessage what all) else value;
+
   # What a wheel's facts ask of a build: the libraries to add, the sonames to leave
   # missing (GPU driver, optional plugins' needs not asked for, overridden to null), and
-  # where sibling wheels' libraries lie. An unknown soname stops evaluation with the two
-  # ways out.
+  # where sibling wheels' libraries lie. Unresolved sonames stop evaluation, all named
+  # at once with the two ways out.
   nativeInputs =
     {
       pkgs,
@@ -210,25 +296,15 @@ rec {
           libraryFor pkgs (lookupName e)
         else
           null;
-      unresolved = builtins.filter (
-        e:
-        !(overridden e)
-        && !(ignored e)
-        && !(e.optional or false)
-        && (kind e == "unknown" || (kind e == "library" && resolve e == null))
-      ) external;
-      explain =
-        e:
-        let
-          tried = candidatesFor (lookupName e);
-          why =
-            if tried == [ ] then
-              "which is not in manylinux-nix's soname map"
-            else
-              "which this nixpkgs has under none of ${lib.concatStringsSep ", " tried} (${whyNoLibrary pkgs (lookupName e)})";
-        in
-        "manylinux-nix: ${wheel} needs ${e.soname} (wanted by ${builtins.head e.wanted_by}), ${why}; "
-        + "pass sonameOverrides = { \"${e.soname}\" = pkgs.<package>; } or ignoreMissing = [ \"${e.soname}\" ]";
+      unresolved = map (p: p // { inherit wheel; }) (unresolvedOf {
+        inherit
+          pkgs
+          facts
+          sonameOverrides
+          ignoreMissing
+          includeOptional
+          ;
+      });
       drivers = builtins.filter (e: e.kind == "driver" && !(overridden e)) external;
       leftOut = builtins.filter (e: kind e == "optional" && !(overridden e)) external;
       warnLeftOut =
@@ -241,9 +317,8 @@ rec {
             + "; includeOptional = [ \"${(builtins.head leftOut).soname}\" ] brings one in"
           );
     in
-    # Sonames the map does not know come first: they are the likelier surprise.
     if unresolved != [ ] then
-      throw (explain (builtins.head (builtins.sort (a: b: a.kind == "unknown" && b.kind != "unknown") unresolved)))
+      throw (unresolvedMessage wheel unresolved)
     else
       {
         buildInputs = lib.unique (

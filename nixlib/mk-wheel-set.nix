@@ -9,7 +9,10 @@
 {
   lock,
   python,
+  # For the whole set: { "libfoo.so.1" = pkgs.foo; "libbar.so.2" = null; }
   sonameOverrides ? { },
+  # For the whole set: sonames to leave missing.
+  ignoreMissing ? [ ],
   includeOptional ? [ ],
   overrides ? (final: prev: { }),
   system ? pkgs.stdenv.hostPlatform.system,
@@ -28,17 +31,28 @@ let
       inherit manylinuxNixLib;
     });
   providers = facts: map (e: e.provided_by) (builtins.filter (e: e.kind == "sibling" && (e.provided_by or null) != null) (facts.external or [ ]));
+  # The first package with an unresolved soname names those of the whole set.
+  guard = manylinuxNixLib.guardSet {
+    inherit
+      pkgs
+      sonameOverrides
+      ignoreMissing
+      includeOptional
+      ;
+    what = "the lock's ${key} set";
+    inherit (target) packages;
+  };
   wheel =
     self: entry:
-    buildManylinuxWheel {
+    guard entry.name entry (buildManylinuxWheel {
       pname = entry.name;
       inherit (entry) version;
       src = fetchPypiWheel { inherit (entry) url hash filename; };
       facts = entry.facts or null;
       dependencies = map (name: self.${name}) entry.dependencies;
       siblingPackages = lib.genAttrs (providers (entry.facts or { })) (name: self.${name});
-      inherit sonameOverrides includeOptional;
-    };
+      inherit sonameOverrides ignoreMissing includeOptional;
+    });
 in
 (lib.makeScope pkgs.newScope (self: builtins.mapAttrs (_: wheel self) target.packages)).overrideScope
   overrides

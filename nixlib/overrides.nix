@@ -32,12 +32,18 @@ let
       name,
       entry,
       sonameOverrides,
+      ignoreMissing,
       includeOptional,
       old,
     }:
     let
       native = manylinuxNixLib.nativeInputs {
-        inherit pkgs sonameOverrides includeOptional;
+        inherit
+          pkgs
+          sonameOverrides
+          ignoreMissing
+          includeOptional
+          ;
         facts = entry.facts or { };
         wheel = entry.filename or name;
       };
@@ -75,38 +81,88 @@ let
         + (old.postFixup or "");
     };
 
+  # Facts describe one lock: after `uv lock --upgrade` they describe the wrong wheels.
+  checkSource =
+    doc: lock:
+    let
+      have = builtins.hashFile "sha256" lock;
+      made = doc.source_sha256 or null;
+    in
+    if lock == null || made == have then
+      doc
+    else
+      throw (
+        "manylinux-nix: the facts file was made from "
+        + (if made == null then "an unrecorded lock" else "another lock (sha256 ${made})")
+        + ", not ${toString lock} (sha256 ${have}); re-run `manylinux-nix overrides ${baseNameOf (toString lock)} -o <facts file>`"
+      );
+
+  # A package whose version is not the one the facts describe is refused, not patched.
+  checkVersion =
+    name: entry: old:
+    let
+      have = old.version or null;
+    in
+    if have == null || have == entry.version || builtins.compareVersions have entry.version == 0 then
+      true
+    else
+      throw "manylinux-nix: the facts file describes ${name} ${entry.version}, but the package set has ${name} ${have}; re-run `manylinux-nix overrides` on the lock the set comes from";
+
   mkOverlay =
     override:
     {
       facts,
+      # The lock the package set comes from (./uv.lock, ./poetry.lock): facts made from
+      # another lock are refused.
+      lock ? null,
       python ? null,
       system ? pkgs.stdenv.hostPlatform.system,
+      # For the whole set, as mkWheelSet takes them.
       sonameOverrides ? { },
+      ignoreMissing ? [ ],
       includeOptional ? [ ],
     }:
     final: prev:
     let
       # prev, not final: the overlay's own attribute names depend on this.
       python' = if python != null then python else prev.python;
-      target = targetOf (readFacts facts) python' system;
+      key = manylinuxNixLib.targetKey {
+        inherit system;
+        python = python';
+      };
+      target = targetOf (checkSource (readFacts facts) lock) python' system;
       # Only wheels this package set really has, and only those with facts.
       present = lib.filterAttrs (name: entry: prev ? ${name} && entry ? facts) target.packages;
+      guard = manylinuxNixLib.guardSet {
+        inherit
+          pkgs
+          sonameOverrides
+          ignoreMissing
+          includeOptional
+          ;
+        what = "the facts file's ${key} set";
+        packages = present;
+      };
     in
     builtins.mapAttrs (
       name: entry:
-      override prev.${name} (
-        old:
-        nativeAttrs {
-          inherit
-            final
-            name
-            entry
-            sonameOverrides
-            includeOptional
-            old
-            ;
-          python = python';
-        }
+      guard name entry (
+        override prev.${name} (
+          old:
+          assert checkVersion name entry old;
+          nativeAttrs {
+            inherit
+              final
+              name
+              entry
+              sonameOverrides
+              ignoreMissing
+              includeOptional
+              old
+              ;
+            python = python';
+          }
+        )
       )
     ) present;
 in

@@ -194,7 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the URL, file name and SRI hash of the wheel "
         "each target would use, like nix-prefetch-url.",
     )
-    prefetch.add_argument("requirement", metavar="NAME==VERSION")
+    prefetch.add_argument(
+        "requirement",
+        metavar="REQUIREMENT",
+        help="numpy==2.1.0, or a range (numpy>=2, numpy): the newest matching release",
+    )
     prefetch.add_argument("--pre", action="store_true", help="allow pre-releases")
     _add_target_options(prefetch)
     _add_index_options(prefetch)
@@ -377,7 +381,22 @@ def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
             print(f"{key}: {names}", file=sys.stderr)
         where = "stdout" if args.output == "-" else args.output
         print(f"locked {len(targets)} target(s) into {where}", file=sys.stderr)
+        _tell_unknown(targets)
     return 0
+
+
+def _tell_unknown(targets: dict[str, dict[str, Any]]) -> None:
+    from .lockfile import unknown_sonames
+
+    lines = unknown_sonames(targets)
+    if lines:
+        print(
+            f"{len(lines)} package(s) need libraries the soname map does not know; Nix will ask "
+            "for each in sonameOverrides (a package, or null) or ignoreMissing:",
+            file=sys.stderr,
+        )
+        for line in lines:
+            print(f"  {printable(line)}", file=sys.stderr)
 
 
 def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
@@ -411,6 +430,29 @@ def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
+def _source_kind(source: str) -> str:
+    """What ``inspect`` was given: a wheel file, a URL or a requirement; anything that
+    reads as a path but is no wheel file is a clear error, not a project lookup."""
+    path = Path(source)
+    if "://" in source:
+        return "url"
+    if path.is_file():
+        return "file"
+    if path.is_dir():
+        raise UsageError(
+            f"{source}: a folder; inspect takes a wheel file, a URL or a requirement "
+            f"(to check installed files: manylinux-nix verify {source})"
+        )
+    if path.exists():
+        raise UsageError(f"{source}: not a regular file; give a wheel file")
+    if source.endswith(".whl") or "/" in source or source.startswith("."):
+        raise UsageError(
+            f"{source}: no such file; give an existing wheel file, a URL or a requirement "
+            "such as 'numpy==2.1.0'"
+        )
+    return "requirement"
+
+
 def cmd_inspect(args: argparse.Namespace, progress: Progress) -> int:
     from . import inspect as inspection
     from .classify import classify
@@ -419,9 +461,10 @@ def cmd_inspect(args: argparse.Namespace, progress: Progress) -> int:
     reports = []
     for source in args.sources:
         progress(f"inspecting {inspection.describe_source(source)}")
-        if Path(source).is_file():
+        kind = _source_kind(source)
+        if kind == "file":
             path, filename, sha256 = Path(source), Path(source).name, None
-        elif "://" in source:
+        elif kind == "url":
             from .download import fetch_url
 
             path, filename, sha256 = fetch_url(_client(args), source)
@@ -461,6 +504,7 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
     from .lock import Locker
     from .lockformats import read_lock
     from .metadata import MetadataSource
+    from .wheel import file_sha256
 
     source = read_lock(Path(args.lockfile))
     client = _client(args)
@@ -487,10 +531,16 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
             entry["sdist_only"] = [vars(s) for s in converter.sdist_only[target.key]]
         targets[target.key] = entry
     progress.done()
-    options = {"converted_from": source.format, "allow_sdist": args.allow_sdist, "inspect": inspect}
+    source_sha256 = file_sha256(Path(args.lockfile))
+    options = {
+        "converted_from": source.format,
+        "source_sha256": source_sha256,
+        "allow_sdist": args.allow_sdist,
+        "inspect": inspect,
+    }
     indexes_used = sorted(i.urls[0] for i in indexes.values())
     if args.command == "overrides":
-        doc = lockfile.facts_document(source.format, indexes_used, targets)
+        doc = lockfile.facts_document(source.format, source_sha256, indexes_used, targets)
     else:
         doc = lockfile.lock_document([], indexes_used, options, targets)
     lockfile.write(doc, args.output)
@@ -505,6 +555,7 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
         print(
             f"converted {source.format} for {len(targets)} target(s) into {where}", file=sys.stderr
         )
+        _tell_unknown(targets)
     return 0
 
 
@@ -587,12 +638,22 @@ def cmd_verify(args: argparse.Namespace, progress: Progress) -> int:
                     "problems": report.problems,
                     "warnings": report.warnings,
                     "deferred": report.deferred,
+                    "not_glibc": report.not_glibc,
                 },
                 indent=2,
                 sort_keys=True,
             )
         )
     else:
+        if report.not_glibc and not args.quiet:
+            shown = ", ".join(report.not_glibc[:3])
+            print(
+                f"manylinux-nix: verify: note: {printable(str(glibc))} also holds "
+                f"{len(report.not_glibc)} libraries that are not glibc's ({printable(shown)}, "
+                "...): a distribution's folder, not Nix's glibc; only glibc's own libraries "
+                "were taken from it, as on NixOS",
+                file=sys.stderr,
+            )
         for line in report.problems:
             print(f"manylinux-nix: verify: {printable(line)}", file=sys.stderr)
         if args.verbose:

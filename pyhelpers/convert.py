@@ -24,8 +24,15 @@ from packaging.version import InvalidVersion, Version
 from .environment import marker_environment, requirement_applies
 from .errors import UserError
 from .index import Index
-from .lockformats import LockedFile, LockedPackage, LockFile, applicable_packages
-from .metadata import MetadataSource
+from .lockformats import (
+    LockedFile,
+    LockedPackage,
+    LockFile,
+    LockGraph,
+    applicable_packages,
+    lock_graph,
+)
+from .metadata import CoreMetadata, MetadataSource
 from .resolve import Pin
 from .select import Release, Wheel, best_wheel, explain_no_wheel
 from .simple import IndexFile
@@ -78,9 +85,10 @@ class Converter:
                 chosen.append((package, *picked))
         self.sdist_only[target.key] = skipped
         present = {canonicalize_name(p.name) for p, _, _ in chosen}
+        graph = lock_graph(self.lock, env)
         pins = []
         for package, file, index_url in chosen:
-            deps = self._dependencies(file, env, present - {canonicalize_name(package.name)})
+            deps = self._dependencies(package, file, env, present, graph)
             pins.append(
                 Pin(
                     canonicalize_name(package.name), Version(package.version), file, index_url, deps
@@ -171,16 +179,50 @@ class Converter:
         )
 
     def _dependencies(
-        self, file: IndexFile, env: dict[str, str], present: set[NormalizedName]
+        self,
+        package: LockedPackage,
+        file: IndexFile,
+        env: dict[str, str],
+        present: set[NormalizedName],
+        graph: LockGraph | None,
     ) -> tuple[NormalizedName, ...]:
-        """Requires-Dist of the chosen wheel, for the target, limited to the lock's set."""
+        """The package's edges within the lock's set for the target: its Requires-Dist
+        with the extras it is installed with, and every edge the lock itself records."""
         meta = self.metadata.get(file)
-        names = {
+        name = canonicalize_name(package.name)
+        if graph is not None:
+            extras = graph.extras.get(package.name, frozenset())
+            recorded = {canonicalize_name(n) for n in graph.edges.get(package.name, ())}
+        else:
+            extras, recorded = satisfied_extras(meta, env, present, file.filename), set()
+        names = recorded | {
             canonicalize_name(r.name)
             for r in meta.requires_dist
-            if requirement_applies(r, env, frozenset(), file.filename)
+            if requirement_applies(r, env, extras, file.filename)
         }
-        return tuple(sorted(names & present))
+        return tuple(sorted((names & present) - {name}))
+
+
+def satisfied_extras(
+    meta: CoreMetadata, env: dict[str, str], present: set[NormalizedName], source: str
+) -> frozenset[str]:
+    """Extras whose every requirement on this target is in the lock's set.
+
+    Locks without edges (pylock.toml as uv exports it, Pipfile.lock, requirements) do not
+    say which extras were asked for; a lock that holds all an extra brings was made with
+    it, and an edge to a package the set holds anyway costs nothing."""
+    chosen = set()
+    for extra in meta.extras:
+        brought = {
+            canonicalize_name(r.name)
+            for r in meta.requires_dist
+            if r.marker is not None
+            and requirement_applies(r, env, frozenset({extra}), source)
+            and not requirement_applies(r, env, frozenset(), source)
+        }
+        if brought and brought <= present:
+            chosen.add(extra)
+    return frozenset(chosen)
 
 
 def _as_index_file(f: LockedFile) -> IndexFile:

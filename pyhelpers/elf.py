@@ -72,7 +72,11 @@ class ElfFacts:
         return self.runpath or self.rpath
 
 
-def arch_of(machine: str, little_endian: bool) -> str:
+def arch_of(machine: str | int, little_endian: bool) -> str:
+    """The wheel-tag name of an e_machine; pyelftools gives a number for one it does not
+    know, which is no architecture a wheel can be for."""
+    if not isinstance(machine, str):
+        return f"machine {machine:#x}"
     if machine == "EM_PPC64":
         return "ppc64le" if little_endian else "ppc64"
     return _ARCH.get(machine, machine.removeprefix("EM_").lower())
@@ -261,23 +265,41 @@ def read_elf(stream: IO[bytes], path: str) -> ElfFacts:
             dlopen_strings=tuple(sorted(hints)),
             dlopen_notes=_dlopen_notes(elf),
         )
-    except (
-        ELFError,
-        ValueError,
-        KeyError,
-        IndexError,
-        OverflowError,
-        AssertionError,
-        struct.error,
-        RecursionError,
-    ) as exc:
-        raise UserError(f"{path}: damaged ELF file ({_reason(exc)}); the wheel is corrupt") from exc
     except Exception as exc:
-        # pyelftools raises construct's own errors on truncated data.
-        if type(exc).__module__.startswith(("elftools", "construct")):
+        if damaged(exc):
             raise UserError(
                 f"{path}: damaged ELF file ({_reason(exc)}); the wheel is corrupt"
             ) from exc
+        raise
+
+
+# What pyelftools raises on damaged or crafted data: its own errors, construct's on
+# truncated data, and the plain errors of the values it reads (an offset past the end,
+# a count that overflows, a string table index out of range).
+_DAMAGE = (
+    ELFError,
+    ValueError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    AssertionError,
+    struct.error,
+    RecursionError,
+    EOFError,
+)
+
+
+def damaged(exc: BaseException) -> bool:
+    return isinstance(exc, _DAMAGE) or type(exc).__module__.startswith(("elftools", "construct"))
+
+
+def defined_versions(stream: IO[bytes]) -> frozenset[str]:
+    """The symbol versions the library in ``stream`` defines; none for a damaged one."""
+    try:
+        return version_definitions(ELFFile(stream), stream_size(stream))
+    except Exception as exc:
+        if damaged(exc):
+            return frozenset()
         raise
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import plugins
 from .elf import ElfFacts, read_elf
-from .errors import UserError
+from .errors import UserError, brief
 from .runpaths import DRIVER_DIR, elf_files, set_runpath
 from .sonames import SonameMap, soname_map, version_in_range
 
@@ -126,6 +126,19 @@ def _exists(entry: str, origin: str, needed: str) -> bool:
     return os.path.exists(posixpath.join(expanded, needed))
 
 
+# The library output of an attribute path given with --argstr, never pasted into source.
+# An attribute this nixpkgs lacks throws _NO_ATTRIBUTE, and the next candidate is tried;
+# any other failure (no <nixpkgs>, a build that fails) ends the run with its error.
+_NO_ATTRIBUTE = "manylinux-nix: nixpkgs has no such attribute"
+_LIB_OUTPUT = f"""{{ attr }}:
+let
+  pkgs = import <nixpkgs> {{ }};
+  found = pkgs.lib.attrByPath (pkgs.lib.splitString "." attr) null pkgs;
+in
+if found == null then throw "{_NO_ATTRIBUTE}" else pkgs.lib.getLib found
+"""
+
+
 def nix_lib_dirs(sonames: Iterable[str], smap: SonameMap) -> dict[str, str]:
     """Realise the mapped nixpkgs attributes with nix-build; soname -> its lib folder.
 
@@ -133,6 +146,7 @@ def nix_lib_dirs(sonames: Iterable[str], smap: SonameMap) -> dict[str, str]:
     version ships the soname (``icu`` for libicuuc.so.76 only while it is ICU 76)."""
     if shutil.which("nix-build") is None:
         raise UserError("--nix needs nix-build on PATH; install Nix or pass --lib-dir folders")
+    _check_nixpkgs()
     found: dict[str, str] = {}
     for soname in sorted(set(sonames)):
         mapped = smap.library_for(soname)
@@ -143,17 +157,47 @@ def nix_lib_dirs(sonames: Iterable[str], smap: SonameMap) -> dict[str, str]:
         for attr in attrs:
             if attr in ranges and not version_in_range(ranges[attr], _nix_version(attr)):
                 continue
-            done = subprocess.run(
-                ["nix-build", "<nixpkgs>", "-A", attr, "--no-out-link"],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode == 0 and done.stdout.strip():
-                out = done.stdout.strip().splitlines()[-1]
+            out = _nix_build(attr)
+            if out is not None:
                 found[soname] = os.path.join(out, "lib")
                 break
     return found
+
+
+def _check_nixpkgs() -> None:
+    done = subprocess.run(
+        ["nix-instantiate", "--find-file", "nixpkgs"], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise UserError(
+            f"--nix: nix cannot find <nixpkgs> ({_nix_error(done.stderr)}); set NIX_PATH "
+            "(e.g. NIX_PATH=nixpkgs=flake:nixpkgs) or pass --lib-dir folders"
+        )
+
+
+def _nix_build(attr: str) -> str | None:
+    """The realised output of ``<nixpkgs>.attr``; None when nixpkgs has no such attribute."""
+    done = subprocess.run(
+        ["nix-build", "--no-out-link", "-E", _LIB_OUTPUT, "--argstr", "attr", attr],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0 and done.stdout.strip():
+        return done.stdout.strip().splitlines()[-1]
+    if _NO_ATTRIBUTE in done.stderr:
+        return None
+    raise UserError(
+        f"--nix: nix-build <nixpkgs> -A {attr} failed ({_nix_error(done.stderr)}); fix that "
+        "or pass --lib-dir folders"
+    )
+
+
+def _nix_error(stderr: str) -> str:
+    """The line of Nix's output that says what went wrong."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    return brief((errors or lines or ["no message"])[-1], 240)
 
 
 def _nix_version(attr: str) -> str | None:

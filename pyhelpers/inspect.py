@@ -7,7 +7,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from . import data
+from packaging.utils import parse_wheel_filename
+
+from . import data, fit
 from .cache import cache_dir, read_entry, write_entry
 from .errors import UserError, printable
 from .policy import target_violations
@@ -42,11 +44,16 @@ def scan_cached(path: Path, filename: str, sha256: str | None = None) -> WheelSc
 
 
 def target_problems(report: dict[str, Any], target: Target) -> list[str]:
+    """Why the wheel would not load on ``target``: its tags first (architecture, OS, C
+    library, Python), then symbol versions newer than the target's glibc and gcc give."""
+    _, _, _, tags = parse_wheel_filename(report["wheel"])
+    misfit = fit.misfit(tags, target)
     gcc = data.load("nixpkgs-releases")["gcc"].get(target.gcc or "")
     limits = {k: v for k, v in (gcc or {}).items() if k != "source"}
     where = f"{target.key} (nixpkgs {target.nixpkgs})"
     glibc = target.libc_version if target.libc == "glibc" else None
-    return target_violations(report["symbol_versions"], glibc, limits, where)
+    problems = [] if misfit is None else [f"the wheel {misfit}"]
+    return problems + target_violations(report["symbol_versions"], glibc, limits, where)
 
 
 def refuse_if_unfit(report: dict[str, Any], target: Target) -> None:

@@ -74,8 +74,24 @@ def lock_document(
     }
 
 
+def unknown_sonames(targets: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per target and package whose needed libraries the soname map does not
+    know: Nix will ask for them in sonameOverrides or ignoreMissing."""
+    lines = []
+    for key, target in targets.items():
+        for name, package in target["packages"].items():
+            external = (package.get("facts") or {}).get("external", [])
+            unknown = sorted({e["soname"] for e in external if e.get("kind") == "unknown"})
+            if unknown:
+                lines.append(f"{key} {name}: {', '.join(unknown)}")
+    return lines
+
+
 def facts_document(
-    source_format: str, indexes: Sequence[str], targets: dict[str, dict[str, Any]]
+    source_format: str,
+    source_sha256: str,
+    indexes: Sequence[str],
+    targets: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """What uv2nixOverrides and poetry2nixOverrides read: per target and package, the
     wheel and its facts, nothing to fetch."""
@@ -85,6 +101,8 @@ def facts_document(
         "kind": "facts",
         "generator": f"manylinux-nix {__version__}",
         "converted_from": source_format,
+        # uv2nixOverrides { lock = ./uv.lock; } refuses facts made from another lock.
+        "source_sha256": source_sha256,
         "indexes": list(indexes),
         "targets": {
             key: {

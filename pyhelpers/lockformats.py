@@ -954,7 +954,32 @@ def _holds(lock: LockFile, marker: str | None, env: Mapping[str, str], what: str
         ) from None
 
 
+@dataclass(frozen=True)
+class LockGraph:
+    """What a lock with edges (uv.lock) says about a target beyond its package set: the
+    extras each package is installed with and the packages each one depends on."""
+
+    extras: Mapping[str, frozenset[str]]
+    edges: Mapping[str, frozenset[str]]
+
+
+def lock_graph(lock: LockFile, env: dict[str, str]) -> LockGraph | None:
+    """The lock's own edges for a target, or None for formats that have none."""
+    if lock.format != UV:
+        return None
+    _check_covered(lock, env)
+    return _uv_walk(lock, env)[1]
+
+
 def _uv_applicable(lock: LockFile, env: dict[str, str]) -> list[LockedPackage]:
+    reached = _uv_walk(lock, env)[0]
+    return sorted(
+        (entry.locked for entry in reached.values() if entry.locked is not None),
+        key=lambda p: p.name,
+    )
+
+
+def _uv_walk(lock: LockFile, env: dict[str, str]) -> tuple[dict[str, UvPackage], LockGraph]:
     """Walk uv's graph from the project along the edges whose markers hold.
 
     uv.lock is universal: a package's presence alone says nothing, only the path to it
@@ -969,6 +994,8 @@ def _uv_applicable(lock: LockFile, env: dict[str, str]) -> list[LockedPackage]:
     todo: list[tuple[int, str | None]] = [(n, None) for n in roots]
     seen = set(todo)
     reached: dict[str, UvPackage] = {}
+    extras: dict[str, set[str]] = {}
+    edges: dict[str, set[str]] = {}
     while todo:
         number, extra = todo.pop()
         entry = graph[number]
@@ -984,22 +1011,24 @@ def _uv_applicable(lock: LockFile, env: dict[str, str]) -> list[LockedPackage]:
                     f"{lock.path}: {entry.name} is reached as both {other.version} and"
                     f" {entry.version} for {_describe(env)}; {_FIX[lock.format]}"
                 )
-        edges = (
+        if extra is not None:
+            extras.setdefault(entry.name, set()).add(extra)
+        for edge in (
             entry.dependencies
             if extra is None
             else dict(entry.optional_dependencies).get(extra, ())
-        )
-        for edge in edges:
+        ):
             if not _holds(lock, edge.marker, env, f"{entry.name}'s dependency {edge.name}"):
                 continue
             target = _uv_edge_target(lock, graph, by_name, entry, edge, env)
+            edges.setdefault(entry.name, set()).add(graph[target].name)
             for item in [(target, None), *((target, x) for x in edge.extras)]:
                 if item not in seen:
                     seen.add(item)
                     todo.append(item)
-    return sorted(
-        (entry.locked for entry in reached.values() if entry.locked is not None),
-        key=lambda p: p.name,
+    return reached, LockGraph(
+        {name: frozenset(chosen) for name, chosen in extras.items()},
+        {name: frozenset(names) for name, names in edges.items()},
     )
 
 

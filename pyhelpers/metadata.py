@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import zipfile
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from . import rangezip
 from .cache import cache_dir, read_entry, write_entry
@@ -33,6 +35,11 @@ log = logging.getLogger(__name__)
 class CoreMetadata:
     requires_dist: tuple[Requirement, ...]
     requires_python: str | None
+    # Provides-Extra, and extras that markers name without declaring them (old metadata).
+    extras: tuple[str, ...] = ()
+
+
+_EXTRA_IN_MARKER = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
 
 
 METADATA_LIMIT = 8 << 20  # decoded bytes; real METADATA files are a few kilobytes
@@ -48,7 +55,10 @@ def parse_metadata(data: bytes, filename: str) -> CoreMetadata:
             raise UserError(
                 f"{printable(filename)}: invalid Requires-Dist {brief(text, 200)!r} ({reason(exc)})"
             ) from exc
-    return CoreMetadata(tuple(requirements), raw.get("requires_python"))
+    extras = {canonicalize_name(e) for e in raw.get("provides_extra", [])}
+    for req in requirements:
+        extras.update(canonicalize_name(e) for e in _EXTRA_IN_MARKER.findall(str(req.marker)))
+    return CoreMetadata(tuple(requirements), raw.get("requires_python"), tuple(sorted(extras)))
 
 
 def metadata_from_wheel(path: str, filename: str) -> bytes:

@@ -151,6 +151,12 @@ def parse_requirement(text: str, where: str) -> Requirement:
         raise UserError(f"{where}: invalid requirement {shown!r} ({reason(exc)})") from exc
     if req.url:
         raise UserError(f"{where}: direct URL requirements ({req.name} @ ...) are not supported")
+    for spec in req.specifier:
+        if not spec.version.strip():
+            raise UserError(
+                f"{where}: {brief(redact_text(text), 200)!r} has no version after "
+                f"{spec.operator!r}; write e.g. {req.name}==1.2.3"
+            )
     return req
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
@@ -136,9 +136,10 @@ class WheelProvider(_Provider):
         name, extras = reqs[0].name, reqs[0].extras
         bad = {c.version for c in incompatibilities[identifier]}
         pinned = {
-            Version(s.version)
+            version
             for s in spec
             if s.operator in ("==", "===") and not s.version.endswith("*")
+            if (version := _version_or_none(s.version)) is not None
         }
         self.on_progress(f"{self.target.key}: {name}")
         releases = self.releases(name)
@@ -194,6 +195,13 @@ class WheelProvider(_Provider):
                 deps.append(Req.of(r))
         self.index.prefetch(d.name for d in deps if d.name != PYTHON)
         return deps
+
+
+def _version_or_none(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None  # "===" takes any string; no release of a project can be it
 
 
 def root_requirements(requirements: Iterable[Requirement], target: Target) -> list[Req]:

@@ -11,18 +11,13 @@ import fnmatch
 import os
 import re
 import stat
-import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-
 from . import plugins
-from .elf import MAGIC, ElfFacts, read_elf, stream_size
-from .elf import version_definitions as elf_definitions
+from .elf import MAGIC, ElfFacts, defined_versions, read_elf
 from .errors import UserError
 from .runpaths import DRIVER_DIR, elf_files, impure_entries, store_dir
 from .sonames import SonameMap, soname_map
@@ -34,6 +29,9 @@ class Report:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
+    # Libraries in the glibc folder that are not glibc's: a distribution's library
+    # folder, not Nix's glibc. Nothing is taken from them.
+    not_glibc: list[str] = field(default_factory=list)
 
 
 def interpreter_glibc_dir() -> Path:
@@ -47,6 +45,21 @@ def interpreter_glibc_dir() -> Path:
     except OSError:
         pass
     raise UserError("cannot tell which glibc this Python runs on; pass --glibc-dir")
+
+
+_LIBRARY_NAME = re.compile(r"^(lib|ld).*\.so(\.[0-9.]+)?$")
+
+
+def foreign_libraries(glibc_dir: Path, glibc: frozenset[str]) -> list[str]:
+    """The shared libraries in ``glibc_dir`` that glibc does not ship, sorted."""
+    try:
+        names = [entry.name for entry in os.scandir(glibc_dir)]
+    except OSError as exc:
+        raise UserError(
+            f"--glibc-dir {glibc_dir}: cannot list it ({exc.strerror or exc}); "
+            "pass the lib folder of the glibc the files will run with"
+        ) from None
+    return sorted(n for n in names if _LIBRARY_NAME.match(n) and n not in glibc)
 
 
 def _stamp(path: str) -> tuple[int, int]:
@@ -90,8 +103,8 @@ def version_definitions(path: str) -> frozenset[str]:
 def _definitions_at(path: str, _stamp: tuple[int, int]) -> frozenset[str]:
     try:
         with open(path, "rb") as handle:
-            return elf_definitions(ELFFile(handle), stream_size(handle))
-    except (OSError, ELFError, ValueError, struct.error):
+            return defined_versions(handle)
+    except OSError:
         return frozenset()
 
 
@@ -99,11 +112,15 @@ def _search_path(facts: ElfFacts, origin: str) -> list[str]:
     return [e.replace("${ORIGIN}", origin).replace("$ORIGIN", origin) for e in facts.search_path]
 
 
-def resolve(needed: str, facts: ElfFacts, origin: str, glibc_dir: Path) -> str | None:
-    """Where the loader finds ``needed`` for this file, or None."""
+def resolve(
+    needed: str, facts: ElfFacts, origin: str, glibc_dir: Path, glibc: frozenset[str]
+) -> str | None:
+    """Where the loader finds ``needed`` for this file, or None. Only glibc's own
+    libraries (``glibc``) are taken from the glibc folder: on NixOS nothing else is there."""
     if "/" in needed:
         return needed if os.path.exists(needed) else None
-    for folder in [*_search_path(facts, origin), str(glibc_dir)]:
+    folders = _search_path(facts, origin) + ([str(glibc_dir)] if needed in glibc else [])
+    for folder in folders:
         candidate = os.path.join(folder, needed)
         found = _facts(candidate) if os.path.exists(candidate) else None
         if found is not None and found.arch == facts.arch and found.bits == facts.bits:
@@ -125,7 +142,7 @@ def verify(
     if not root.exists():
         raise UserError(f"{root}: no such file or folder")
     paths = [root] if root.is_file() else elf_files(root)
-    report = Report()
+    report = Report(not_glibc=foreign_libraries(glibc_dir, smap.glibc))
     parsed = [(path, facts) for path in paths if (facts := _facts(str(path))) is not None]
     loaded = plugins.on_demand(
         plugins.File(plugins.site_relative(str(p)) or str(p), f.soname, f.needed) for p, f in parsed
@@ -160,7 +177,7 @@ def _check(
         report.warnings.append(f"{path}: RUNPATH has {', '.join(impure)}, outside the Nix store")
     found: dict[str, str] = {}
     for needed in facts.needed:
-        where = resolve(needed, facts, origin, glibc_dir)
+        where = resolve(needed, facts, origin, glibc_dir, smap.glibc)
         if where is not None:
             found[needed] = where
         elif smap.is_driver(needed):
@@ -191,7 +208,7 @@ def _check(
         if smap.is_driver(hint):
             # libcudart, cuDNN, NCCL: dlopen("libcuda.so.1") from the RUNPATH.
             _driver(path, hint, facts, origin, report, "dlopen()s")
-        elif resolve(hint, facts, origin, glibc_dir) is None:
+        elif resolve(hint, facts, origin, glibc_dir, smap.glibc) is None:
             report.warnings.append(f"{path}: may dlopen {hint}, which resolves nowhere")
 
 

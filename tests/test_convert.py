@@ -16,12 +16,12 @@ import pytest
 from cudaworld import build_cuda_world
 from hostmarks import needs_x86_64
 from indexserver import IndexServer, with_credentials
-from nixtools import needs_nix, nix_eval
+from nixtools import NixError, needs_nix, nix_eval
+from samples import SAMPLES
 
 from pyhelpers.cli import main
 from pyhelpers.runpaths import read_facts
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 pytestmark = needs_x86_64
 
 
@@ -309,6 +309,34 @@ def test_uv2nix_and_poetry2nix_overlays_add_exactly_the_native_inputs(
     assert got["nvidia-nvtx-cu12"]["buildInputs"] == ["pre-existing", "standin-gcc-lib"]
 
 
+@needs_nix
+@pytest.mark.parametrize("flavour", ["uv2nix", "poetry2nix"])
+def test_overlays_refuse_facts_made_from_another_lock(
+    flavour: str, world: World, tmp_path: Path
+) -> None:
+    """After `uv lock --upgrade` the facts describe other wheels: refused, with the fix."""
+    facts = facts_for(world, tmp_path)
+    source = tmp_path / "uv.lock"
+    doc = json.loads(facts.read_text())
+    assert doc["source_sha256"] == sha(source)
+    shape = (
+        f'(import ./tests/nix/override-shape.nix {{ factsFile = {facts}; flavour = "{flavour}"; '
+        f'hostPython = "{sys.executable}"; %s }}).summary.torchlike.buildInputs'
+    )
+    assert nix_eval(shape % f"lockFile = {source};") == ["pre-existing", "standin-gcc-lib"]
+    source.write_text(source.read_text().replace('version = "1.0"', 'version = "1.1"'))
+    with pytest.raises(NixError) as info:
+        nix_eval(shape % f"lockFile = {source};")
+    assert f"the facts file was made from another lock (sha256 {doc['source_sha256']})" in str(
+        info.value
+    )
+    assert "re-run `manylinux-nix overrides uv.lock" in str(info.value)
+    # Without the lock, a package whose version moved is refused all the same.
+    with pytest.raises(NixError, match=r"describes torchlike 1\.0, but the package set has "
+                       r"torchlike 1\.1; re-run `manylinux-nix overrides`"):  # fmt: skip
+        nix_eval(shape % 'versions = { torchlike = "1.1"; };')
+
+
 def sdist_project(root: Path, name: str, version: str) -> Path:
     """A pure-Python project folder, as an sdist unpacks to."""
     (root / name).mkdir(parents=True)
@@ -399,3 +427,90 @@ def test_pipfile_source_urls_expand_environment_credentials_that_are_never_writt
     assert any("Authorization" in h for h in private.headers_seen)
     entry = json.loads(text)["targets"]["x86_64-linux/3.11"]["packages"]["torchlike"]
     assert entry["url"].startswith(private.base_url)
+
+
+# Edges that only extras bring: requests[socks] -> pysocks, and a torch-like wheel that
+# depends on cuda-toolkit[cudart] whose runtime comes only with that extra.
+EXTRA_WORLD = {
+    "requests": ("2.0", ["idna", 'pysocks ; extra == "socks"', 'chardet ; extra == "chardet"']),
+    "idna": ("3.0", []),
+    "pysocks": ("1.7", []),
+    "torchy": ("1.0", ["cuda-toolkit[cudart]"]),
+    "cuda-toolkit": ("13.0", ['nvidia-cuda-runtime ; extra == "cudart"',
+                              'nvidia-cublas ; extra == "cublas"']),
+    "nvidia-cuda-runtime": ("13.0", []),
+}  # fmt: skip
+EXTRA_EDGES = {
+    "requests": ["idna", "pysocks"],
+    "idna": [],
+    "pysocks": [],
+    "torchy": ["cuda-toolkit"],
+    "cuda-toolkit": ["nvidia-cuda-runtime"],
+    "nvidia-cuda-runtime": [],
+}
+
+
+def _extra_world(root: Path) -> dict[str, Path]:
+    from wheelfactory import build_wheel
+
+    return {
+        name: build_wheel(root, name, version, requires_dist=deps)
+        for name, (version, deps) in EXTRA_WORLD.items()
+    }
+
+
+def _extra_locks(index: IndexServer, wheels: dict[str, Path]) -> dict[str, str]:
+    def wheel(name: str, key: str) -> str:
+        p = wheels[name]
+        digest = (
+            f'hash = "sha256:{sha(p)}"' if key == "uv" else f'hashes = {{ sha256 = "{sha(p)}" }}'
+        )
+        return f'{{ url = "{index.base_url}files/{p.name}", {digest} }}'
+
+    registry = f'source = {{ registry = "{index.url}" }}'
+    uv = [
+        'version = 1\nrevision = 3\nrequires-python = ">=3.11"\n',
+        '[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
+        'dependencies = [{ name = "requests", extra = ["socks"] }, { name = "torchy" }]\n',
+    ]
+    deps = {
+        "requests": '[{ name = "idna" }]',
+        "torchy": '[{ name = "cuda-toolkit", extra = ["cudart"] }]',
+    }
+    optional = {
+        "requests": 'socks = [{ name = "pysocks" }]',
+        "cuda-toolkit": 'cudart = [{ name = "nvidia-cuda-runtime" }]',
+    }
+    for name, (version, _) in EXTRA_WORLD.items():
+        entry = f'[[package]]\nname = "{name}"\nversion = "{version}"\n{registry}\n'
+        if name in deps:
+            entry += f"dependencies = {deps[name]}\n"
+        entry += f"wheels = [{wheel(name, 'uv')}]\n"
+        if name in optional:
+            entry += f"[package.optional-dependencies]\n{optional[name]}\n"
+        uv.append(entry)
+    pylock = ['lock-version = "1.0"\ncreated-by = "uv"\n'] + [
+        f'[[packages]]\nname = "{name}"\nversion = "{version}"\nindex = "{index.url}"\n'
+        f"wheels = [{wheel(name, 'pylock')}]\n"
+        for name, (version, _) in EXTRA_WORLD.items()
+    ]
+    reqs = [f"--index-url {index.url}"] + [
+        f"{name}=={version} --hash=sha256:{sha(wheels[name])}"
+        for name, (version, _) in EXTRA_WORLD.items()
+    ]
+    return {"uv.lock": "\n".join(uv), "pylock.toml": "\n".join(pylock),
+            "requirements.txt": "\n".join(reqs) + "\n"}  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ["uv.lock", "pylock.toml", "requirements.txt"])
+def test_edges_that_extras_bring_survive_conversion(
+    fmt: str, tmp_path: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    wheels = _extra_world(tmp_path / "wheels")
+    index = index_factory(tmp_path / "wheels")
+    source = tmp_path / fmt
+    source.write_text(_extra_locks(index, wheels)[fmt])
+    out = tmp_path / "out.json"
+    assert convert(source, out, "--no-inspect") == 0
+    packages = json.loads(out.read_text())["targets"]["x86_64-linux/3.11"]["packages"]
+    assert {name: p["dependencies"] for name, p in packages.items()} == EXTRA_EDGES

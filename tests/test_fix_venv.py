@@ -196,3 +196,82 @@ def test_fix_venv_leaves_optional_plugins_out_unless_asked(
     assert "optional libraries left out: libtbb.so.12 (numba's TBB threading layer" in err
     assert main(["fix-venv", str(venv), "--check", "--include-optional", "libtbb.so.12"]) == 1
     assert "libtbb.so.12 not found (nixpkgs onetbb" in capsys.readouterr().err
+
+
+HOST_LIBS = "/usr/lib/x86_64-linux-gnu"
+
+
+def _small_venv(tmp: Path, needed: str = "libstdc++.so.6") -> Path:
+    from elfbuild import compile_so
+
+    venv = tmp / "small-venv"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    compile_so(venv / "lib/python3.12/site-packages/pkg/_x.so", "int f(void) { return 1; }\n",
+               add_needed=(needed,))  # fmt: skip
+    return venv
+
+
+def _nixpkgs(tmp: Path, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A '<nixpkgs>' on NIX_PATH: the stand-in, changed by ``body`` (Nix: standin -> set)."""
+    folder = tmp / "nixpkgs"
+    folder.mkdir()
+    (folder / "default.nix").write_text(
+        f"{{ ... }}: let standin = import {REPO}/tests/nix/standin.nix {{ hostPython = "
+        f'"{sys.executable}"; patchelf = "/bin/true"; }}; in {body}\n'
+    )
+    monkeypatch.setenv("NIX_PATH", f"nixpkgs={folder}")
+    monkeypatch.setenv("NIX_CONFIG", "substituters =\nbuild-users-group =")
+
+
+@needs_nix
+def test_fix_venv_nix_tries_the_next_attribute_when_nixpkgs_lacks_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venv = _small_venv(tmp_path, "libatomic.so.1")
+    # No stdenv.cc.cc.lib here: the map's next candidate for libatomic is gcc.cc.lib.
+    gcc_lib = (
+        'derivation { name = "gcc-lib"; system = builtins.currentSystem; builder = "/bin/sh"; '
+        'PATH = "/usr/bin:/bin"; '
+        f'args = [ "-c" "mkdir -p $out/lib && cp -L {HOST_LIBS}/libatomic.so.1 $out/lib/" ]; }}'
+    )
+    _nixpkgs(tmp_path, f'removeAttrs standin [ "stdenv" ] // {{ gcc.cc.lib = {gcc_lib}; }}',
+             monkeypatch)  # fmt: skip
+    assert main(["fix-venv", str(venv), "--nix"]) == 0, capsys.readouterr().err
+    so = venv / "lib/python3.12/site-packages/pkg/_x.so"
+    runpath = subprocess.run(
+        ["patchelf", "--print-rpath", str(so)], capture_output=True, text=True, check=True
+    ).stdout
+    assert runpath.strip().endswith("-gcc-lib/lib")
+
+
+@needs_nix
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (None, "nix cannot find <nixpkgs>"),
+        (
+            'standin // { stdenv = standin.stdenv // { cc.cc.lib = derivation { name = "gcc"; '
+            'system = builtins.currentSystem; builder = "/bin/sh"; '
+            'args = [ "-c" "echo gcc exploded >&2; exit 1" ]; }; }; }',
+            "nix-build <nixpkgs> -A stdenv.cc.cc.lib failed",
+        ),
+        ('throw "this nixpkgs is broken"', "this nixpkgs is broken"),
+    ],
+)
+def test_fix_venv_nix_fails_with_nix_s_error(
+    body: str | None,
+    words: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    venv = _small_venv(tmp_path)
+    if body is None:
+        monkeypatch.setenv("NIX_PATH", "")
+    else:
+        _nixpkgs(tmp_path, body, monkeypatch)
+    assert main(["fix-venv", str(venv), "--nix"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("manylinux-nix: error: --nix"), err
+    assert words in err and "libstdc++.so.6 not found" not in err

@@ -84,6 +84,22 @@ def test_a_plugin_that_the_wheel_links_is_no_plugin(tmp_path: Path) -> None:
     assert external(report)["libucp.so.0"]["kind"] == "library"
 
 
+GSTREAMER_LIBS = (
+    "libgstallocators-1.0.so.0",
+    "libgstgl-1.0.so.0",
+    "libgstplay-1.0.so.0",
+    "libgstphotography-1.0.so.0",
+)
+
+
+GSTREAMER_LIBS = (
+    "libgstallocators-1.0.so.0",
+    "libgstgl-1.0.so.0",
+    "libgstplay-1.0.so.0",
+    "libgstphotography-1.0.so.0",
+)
+
+
 def test_plugins_of_numba_mpi4py_cufile_cupy_and_qt(tmp_path: Path) -> None:
     c, qt, plugins = PLAIN_LIBRARY, "$ORIGIN/../../lib", "PyQt6/Qt6/plugins"
     report = wheel_of(
@@ -109,6 +125,9 @@ def test_plugins_of_numba_mpi4py_cufile_cupy_and_qt(tmp_path: Path) -> None:
                 qt,
             ),
             f"{plugins}/texttospeech/libqtexttospeech_speechd.so": (c, ("libspeechd.so.2",), None),
+            f"{plugins}/texttospeech/libqtexttospeech_flite.so": (c, ("libflite.so.1",), None),
+            f"{plugins}/sqldrivers/libqsqlibase.so": (c, ("libfbclient.so.2",), qt),
+            f"{plugins}/multimedia/libgstreamermediaplugin.so": (c, GSTREAMER_LIBS, qt),
         },
     )
     found = external(report)
@@ -134,6 +153,27 @@ def test_plugins_of_numba_mpi4py_cufile_cupy_and_qt(tmp_path: Path) -> None:
     assert found["libtbb.so.12"]["nix"] == "onetbb"
     assert found["libcutensor.so.2"]["nix"] == "cudaPackages.libcutensor"
     assert found["libmimerapi.so"]["nix"] is None
+    # Qt's multimedia, text-to-speech and SQL plugins: each library where nixpkgs has it.
+    assert {
+        soname: found[soname]["nix"]
+        for soname in (
+            "libgstallocators-1.0.so.0",
+            "libgstgl-1.0.so.0",
+            "libgstplay-1.0.so.0",
+            "libgstphotography-1.0.so.0",
+            "libflite.so.1",
+            "libfbclient.so.2",
+            "libspeechd.so.2",
+        )
+    } == {
+        "libgstallocators-1.0.so.0": "gst_all_1.gst-plugins-base",
+        "libgstgl-1.0.so.0": "gst_all_1.gst-plugins-base",
+        "libgstplay-1.0.so.0": "gst_all_1.gst-plugins-bad",
+        "libgstphotography-1.0.so.0": "gst_all_1.gst-plugins-bad",
+        "libflite.so.1": "flite",
+        "libfbclient.so.2": "firebird",
+        "libspeechd.so.2": "speechd-minimal",
+    }
     # A file name, not a soname: maps as the soname it shortens to.
     assert found["libgomp.so.1.0.0"]["kind"] == "library"
     assert found["libgomp.so.1.0.0"]["matched_as"] == "libgomp.so.1"
@@ -170,6 +210,41 @@ def test_siblings_are_known_without_a_lock(tmp_path: Path) -> None:
     assert found["libcudnn.so.9"]["search_path"] == "nvidia/cudnn/lib"
     assert found["libcudnn.so.9"]["provided_by"] in ("nvidia-cudnn-cu12", "nvidia-cudnn-cu13")
     assert all(e["kind"] == "sibling" for e in report["external"])
+
+
+TORCH_291_RPATH = ":".join(
+    f"$ORIGIN/../../nvidia/{folder}/lib"
+    for folder in ("cublas", "cuda_cupti", "cuda_nvrtc", "cuda_runtime", "cudnn", "cufft",
+                   "curand", "cusolver", "cusparse", "cusparselt", "nccl", "nvtx", "nvshmem")
+)  # fmt: skip
+
+
+def test_each_library_goes_to_the_folder_that_ships_it_among_those_the_rpath_names(
+    tmp_path: Path,
+) -> None:
+    """torch 2.9.1 (CUDA 12) names thirteen nvidia folders; each soname is in one."""
+    report = wheel_of(
+        tmp_path,
+        "torch",
+        {
+            "torch/lib/libtorch_cuda.so": (
+                PLAIN_LIBRARY,
+                ("libcudart.so.12", "libcupti.so.12", "libcublas.so.12", "libnvrtc.so.12"),
+                TORCH_291_RPATH,
+            ),
+        },
+    )
+    found = external(report)
+    expected = {
+        "libcudart.so.12": ("nvidia-cuda-runtime-cu12", "nvidia/cuda_runtime/lib"),
+        "libcupti.so.12": ("nvidia-cuda-cupti-cu12", "nvidia/cuda_cupti/lib"),
+        "libcublas.so.12": ("nvidia-cublas-cu12", "nvidia/cublas/lib"),
+        "libnvrtc.so.12": ("nvidia-cuda-nvrtc-cu12", "nvidia/cuda_nvrtc/lib"),
+    }
+    assert {k: (v["provided_by"], v["search_path"]) for k, v in found.items()} == expected
+    assert {"provided_by": "triton", "search_path": "triton/backends/nvidia/lib/cupti"} in (
+        found["libcupti.so.12"]["also_provided_by"]
+    )
 
 
 def test_a_library_that_dlopens_the_driver_is_flagged(tmp_path: Path) -> None:

@@ -816,3 +816,42 @@ def test_a_bad_host_in_a_uv_lock_wheel_url_is_one_line(url: str, run: Run, tmp_p
     assert code == 1
     one_line_error(err)
     assert "uv.lock" in err
+
+
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("nope.whl", "nope.whl: no such file"),
+        ("./nope", "./nope: no such file"),
+        ("/tmp", "/tmp: a folder; inspect takes a wheel file"),
+    ],
+)
+def test_inspect_of_a_path_that_is_no_wheel_is_named_as_a_path(
+    source: str, words: str, run: Run, tmp_path: Path
+) -> None:
+    code, _, err = run("inspect", source)
+    assert code == 2
+    one_line_error(err)
+    assert words in err and "unknown package" not in err and "invalid requirement" not in err
+
+
+def test_inspect_of_a_fifo_is_refused_without_blocking(run: Run, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.whl")
+    code, _, err = run("inspect", tmp_path / "pipe.whl")
+    assert code == 2
+    assert "not a regular file" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["numpy==="], "'numpy===' has no version after '==='"),
+        (["numpy", "--glibc", "1.0"], "glibc versions are 2.x"),
+        (["numpy", "--glibc", "3.0"], "glibc versions are 2.x"),
+    ],
+)
+def test_bad_lock_arguments_are_one_line(args: list[str], words: str, run: Run) -> None:
+    code, _, err = run("lock", *args, "-o", "-", "-i", "http://127.0.0.1:1/simple/")
+    assert code in (1, 2)
+    one_line_error(err)
+    assert words in err

@@ -467,6 +467,13 @@ def test_prefetch_prints_url_and_sri_without_downloading(
     assert code == 0
     assert sri(project / f"native-2.0-cp312-cp312-{X86}.whl") in out
     assert any(p == f"/files/native-2.0-cp312-cp312-{X86}.whl" for _, p in plain.requests)
+    # A range, or a bare name, takes the newest release with a wheel, as documented.
+    for requirement in ("native", "native>=1", "native<2"):
+        code, out, _ = run("prefetch", requirement, "-i", index.url, "--system", "x86_64-linux",
+                           "--python", "3.12")  # fmt: skip
+        assert code == 0
+        version = "1.0" if requirement == "native<2" else "2.0"
+        assert f"native-{version}-" in out, (requirement, out)
 
 
 def test_sha256_mismatch_is_refused_and_nothing_is_cached(
@@ -633,3 +640,30 @@ def test_metadata_without_pep658_is_read_with_range_requests_not_whole_wheels(
     if server == "indexserver":
         ranged = [h for h in index.headers_seen if "Range" in h]
         assert 1 <= len(ranged) <= 8
+
+
+def test_lock_and_convert_end_with_the_sonames_the_map_does_not_know(
+    wheel_dir: Path, index_factory: Callable[..., IndexServer], run: Run, tmp_path: Path
+) -> None:
+    from elfbuild import PLAIN_LIBRARY, compile_so
+
+    so = compile_so(tmp_path / "x.so", PLAIN_LIBRARY, add_needed=("libfoo.so.3", "libz.so.1"))
+    tag = "cp312-cp312-manylinux_2_17_x86_64"
+    build_wheel(wheel_dir, "needsfoo", "1.0", tag, extra_files={"needsfoo/x.so": so.read_bytes()})
+    build_wheel(wheel_dir, "fine", "1.0", tag, c_extension=True)
+    index = index_factory(wheel_dir)
+    out = tmp_path / "l.json"
+    target = ["--system", "x86_64-linux", "--python", "3.12"]
+    code, _, err = run("lock", "needsfoo", "fine", "-i", index.url, "-o", out, *target)
+    assert code == 0, err
+    assert "1 package(s) need libraries the soname map does not know" in err
+    assert "  x86_64-linux/3.12 needsfoo: libfoo.so.3\n" in err
+    assert "libz.so.1" not in err.split("does not know")[1]
+    wheel = next(wheel_dir.glob("needsfoo-*.whl"))
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    (tmp_path / "requirements.txt").write_text(
+        f"--index-url {index.url}\nneedsfoo==1.0 --hash=sha256:{digest}\n"
+    )
+    code, _, err = run("convert", tmp_path / "requirements.txt", "-o", tmp_path / "c.json", *target)
+    assert code == 0, err
+    assert "  x86_64-linux/3.12 needsfoo: libfoo.so.3\n" in err

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from samples import SAMPLES
 
 from pyhelpers.environment import marker_environment
 from pyhelpers.errors import UserError
@@ -27,7 +28,6 @@ from pyhelpers.lockformats import (
 )
 from pyhelpers.target import make_target
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 DEMO = SAMPLES / "demo"
 SCIENTIFIC = SAMPLES / "scientific"
 SAMPLE_FORMATS = {

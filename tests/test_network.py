@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from samples import SAMPLES
 
 from pyhelpers.cli import main
 
@@ -92,11 +93,16 @@ def test_gpu_and_gui_stack_from_pypi_has_no_unknown_soname(tmp_path: Path) -> No
     assert all(optional.values())
     torch = doc["targets"]["x86_64-linux/3.12"]["packages"]["torch"]["facts"]
     assert torch["driver_dlopen"] is True or any(e["kind"] == "driver" for e in torch["external"])
+    # Each CUDA library from the folder torch's RPATH names for it (nvidia-cuda-cupti's
+    # folder is named too, and triton ships a libcupti of its own).
+    placed = {e["soname"]: e.get("search_path") for e in torch["external"]}
+    runtime = next(name for name in placed if name.startswith("libcudart.so."))
+    assert placed[runtime] in ("nvidia/cuda_runtime/lib", "nvidia/cu13/lib"), placed
 
 
 @pytest.mark.parametrize("sample", ["demo/uv.lock", "scientific/uv.lock"])
 def test_shared_sample_locks_convert_with_no_unknown_soname(sample: str, tmp_path: Path) -> None:
-    source = Path(__file__).resolve().parents[2] / "shared/samples" / sample
+    source = SAMPLES / sample
     out = tmp_path / "wheels.lock.json"
     args = ["convert", str(source), "--system", "x86_64-linux", "--python", "3.12", "-o", str(out)]
     assert main([*args, "-q"]) == 0

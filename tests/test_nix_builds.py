@@ -321,4 +321,4 @@ def test_optional_plugin_libraries_are_left_out_with_a_warning_and_can_be_asked_
         tmp_path / "asked",
     )  # fmt: skip
     assert asked.returncode != 0
-    assert "needs libtbb.so.12" in asked.stderr and "none of onetbb" in asked.stderr
+    assert "libtbb.so.12, needed by" in asked.stderr and "none of onetbb" in asked.stderr

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from samples import SAMPLES
 
 from pyhelpers.errors import UserError
 from pyhelpers.lockfile import sri_sha256
@@ -15,7 +16,6 @@ from pyhelpers.requirements_txt import parse
 from pyhelpers.simple import parse_html, parse_json
 from pyhelpers.urls import redact, split_credentials
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 SHA = "a" * 64
 
 

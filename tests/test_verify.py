@@ -141,3 +141,25 @@ def test_runpath_outside_the_store_is_a_problem_in_a_store_path(
     # Outside the store (a venv fixed with --lib-dir) it is only a note.
     assert main(["verify", str(tmp_path / "venv"), "--glibc-dir", str(glibc_dir), "-v"]) == 0
     assert "note:" in capsys.readouterr().err
+
+
+@needs_x86_64
+def test_a_distribution_library_folder_is_not_taken_for_glibc(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On Debian the interpreter's libc sits among every other library; a venv whose
+    RUNPATHs are empty must not pass there when it would fail on NixOS."""
+    so = compile_so(tmp_path / "venv/lib/pkg/_x.so", PLAIN_LIBRARY, add_needed=("libstdc++.so.6",))
+    folder = str(Path(host_library("libc.so.6")).parent)
+    assert main(["verify", str(so.parent), "--glibc-dir", folder]) == 1
+    err = capsys.readouterr().err
+    assert "libstdc++.so.6 not found" in err
+    assert "also holds" in err and "not glibc's" in err and "libstdc++.so.6" in err
+    # Nix's glibc folder holds glibc alone: nothing to say, and glibc's libraries resolve.
+    nix_glibc = tmp_path / "glibc/lib"
+    nix_glibc.mkdir(parents=True)
+    for name in ("libc.so.6", "libm.so.6", "libgcc_s.so.1", "ld-linux-x86-64.so.2"):
+        shutil.copy(host_library(name), nix_glibc / name)
+    plain = compile_so(tmp_path / "plain/_y.so", PLAIN_LIBRARY, add_needed=("libm.so.6",))
+    assert main(["verify", str(plain.parent), "--glibc-dir", str(nix_glibc)]) == 0
+    assert "not glibc's" not in capsys.readouterr().err

@@ -15,6 +15,10 @@
   wheelDir ? null,
   sdistDir ? null,
   sdists ? [ ],
+  # The lock the set comes from, for the overlay's check that the facts match it.
+  lockFile ? null,
+  # name -> version: the set's version where it differs from the facts' (an upgrade).
+  versions ? { },
 }:
 let
   pkgs = import ./standin.nix {
@@ -43,7 +47,7 @@ let
     name: entry:
     pkgs.stdenv.mkDerivation (self: {
       pname = name;
-      inherit (entry) version;
+      version = versions.${name} or entry.version;
       src = srcOf name entry;
       nativeBuildInputs = [
         python
@@ -71,7 +75,7 @@ let
     let
       attrs = {
         pname = name;
-        inherit (entry) version;
+        version = versions.${name} or entry.version;
         src = srcOf name entry;
         format = if isSdist name then null else "wheel";
         pyproject = if isSdist name then true else null;
@@ -89,7 +93,10 @@ let
       inherit python;
     }
     // builtins.mapAttrs (if flavour == "uv2nix" then uv2nixPackage else poetry2nixPackage) entries;
-  overlay = pkgs.manylinuxNix."${flavour}Overrides" { facts = factsFile; };
+  overlay = pkgs.manylinuxNix."${flavour}Overrides" {
+    facts = factsFile;
+    lock = lockFile;
+  };
   set = lib.fix (lib.extends overlay base);
 in
 set

@@ -27,6 +27,8 @@ let
 in
 rec {
   inherit fix extends callPackageWith makeScope;
+  escape = list: builtins.replaceStrings list (map (c: "\\${c}") list);
+  escapeNixString = s: escape [ "$" ] (builtins.toJSON s);
   attrByPath =
     path: default: set:
     if path == [ ] then

@@ -6,6 +6,7 @@
   hostPython,
   patchelf,
   sonameOverridesJSON ? "{}",
+  ignoreMissing ? [ ],
   includeOptional ? [ ],
 }:
 let
@@ -30,5 +31,5 @@ in
 pkgs.manylinuxNix.mkWheelSet {
   lock = lockFile;
   python = pkgs.python311;
-  inherit sonameOverrides includeOptional;
+  inherit sonameOverrides ignoreMissing includeOptional;
 }
