@@ -8,6 +8,7 @@ not need.
 from __future__ import annotations
 
 import json
+import os
 import re
 import struct
 from dataclasses import dataclass
@@ -290,7 +291,19 @@ _DAMAGE = (
 
 
 def damaged(exc: BaseException) -> bool:
-    return isinstance(exc, _DAMAGE) or type(exc).__module__.startswith(("elftools", "construct"))
+    """Whether ``exc`` says the data is damaged, not that our code is wrong."""
+    if isinstance(exc, _DAMAGE) or type(exc).__module__.startswith(("elftools", "construct")):
+        return True
+    # Older pyelftools (0.30) trips over crafted tables with TypeError and AttributeError
+    # (a missing string table read as None); only those raised inside it count.
+    return isinstance(exc, (TypeError, AttributeError)) and _raised_in_elftools(exc)
+
+
+def _raised_in_elftools(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}elftools{os.sep}" in tb.tb_frame.f_code.co_filename
 
 
 def defined_versions(stream: IO[bytes]) -> frozenset[str]:
