@@ -24,7 +24,8 @@ def lock() -> dict[str, object]:
     for i in range(COUNT):
         name = f"p{i:03d}"
         packages[name] = {
-            "name": name, "version": "1.0", "filename": f"{name}-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+            "name": name, "version": "1.0",
+            "filename": f"{name}-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
             "url": f"https://example.invalid/{name}-1.0-cp311-cp311-manylinux_2_17_x86_64.whl",
             "hash": HASH, "dependencies": [f"p{i + 1:03d}"] if i + 1 < COUNT else [],
             "facts": {"external": [

@@ -23,7 +23,13 @@ python3Packages.buildPythonApplication {
     python3Packages.urllib3
     python3Packages.resolvelib
     python3Packages.pyelftools
-  ];
+    python3Packages.tqdm
+  ]
+  # The `fast` extra where the release has it for this platform (ISA-L is for x86_64 and
+  # aarch64): wheels inflate in 0.6x zlib's time. Without it, zlib gives the same results.
+  ++ lib.optional (
+    python3Packages ? isal && (python3Packages.isal.meta.available or true)
+  ) python3Packages.isal;
   pythonImportsCheck = [ "pyhelpers" ];
   meta = {
     description = project.description;

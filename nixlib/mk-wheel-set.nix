@@ -1,5 +1,6 @@
 # Every package of a lock, for one Python and the current system, as a scope whose
 # members depend on each other and that overrideScope extends like any package set.
+# `all` lists every package of the lock for the target (python.withPackages (ps: set.all)).
 {
   lib,
   pkgs,
@@ -18,41 +19,28 @@
   system ? pkgs.stdenv.hostPlatform.system,
 }:
 let
-  doc = manylinuxNixLib.readLock lock;
-  key = manylinuxNixLib.targetKey { inherit system python; };
-  target =
-    doc.targets.${key} or (throw (
-      "manylinux-nix: the lock has no target ${key} (it has: "
-      + lib.concatStringsSep ", " (builtins.attrNames doc.targets)
-      + "); run manylinux-nix lock with --system ${system} --python ${python.pythonVersion}"
-    ));
-  buildManylinuxWheel =
-    python.pkgs.buildManylinuxWheel or (python.pkgs.callPackage ./build-manylinux-wheel.nix {
-      inherit manylinuxNixLib;
-    });
-  providers = facts: map (e: e.provided_by) (builtins.filter (e: e.kind == "sibling" && (e.provided_by or null) != null) (facts.external or [ ]));
-  # The first package with an unresolved soname names those of the whole set.
-  guard = manylinuxNixLib.guardSet {
+  wheels = import ./lock-wheels.nix { inherit lib pkgs fetchPypiWheel manylinuxNixLib; } {
     inherit
-      pkgs
+      lock
+      python
       sonameOverrides
       ignoreMissing
       includeOptional
+      system
       ;
-    what = "the lock's ${key} set";
-    inherit (target) packages;
+    buildManylinuxWheel =
+      python.pkgs.buildManylinuxWheel or (python.pkgs.callPackage ./build-manylinux-wheel.nix {
+        inherit manylinuxNixLib;
+      });
   };
-  wheel =
-    self: entry:
-    guard entry.name entry (buildManylinuxWheel {
-      pname = entry.name;
-      inherit (entry) version;
-      src = fetchPypiWheel { inherit (entry) url hash filename; };
-      facts = entry.facts or null;
-      dependencies = map (name: self.${name}) entry.dependencies;
-      siblingPackages = lib.genAttrs (providers (entry.facts or { })) (name: self.${name});
-      inherit sonameOverrides ignoreMissing includeOptional;
-    });
 in
-(lib.makeScope pkgs.newScope (self: builtins.mapAttrs (_: wheel self) target.packages)).overrideScope
+(lib.makeScope pkgs.newScope (
+  self:
+  # A lock package named "all" keeps its name; the list is then `allWheels` only.
+  {
+    all = map (name: self.${name}) wheels.names;
+    allWheels = map (name: self.${name}) wheels.names;
+  }
+  // wheels.wheelsFrom self
+)).overrideScope
   overrides

@@ -21,6 +21,7 @@ in
     }
     // {
     mkWheelSet = final.callPackage ../nixlib/mk-wheel-set.nix { inherit manylinuxNixLib; };
+    wheelOverlay = final.callPackage ../nixlib/wheel-overlay.nix { inherit manylinuxNixLib; };
     manylinuxLibs = manylinuxNixLib.manylinuxLibs final;
     cli = final.callPackage ../nixlib/cli.nix { };
   };

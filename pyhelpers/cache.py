@@ -114,3 +114,62 @@ def _mode_for(path: Path) -> int:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     with atomic_output(path) as handle:
         handle.write(data)
+
+
+# What each folder of the cache holds; `cache prune` drops the large, re-fetchable ones.
+KINDS = {
+    "files": "downloaded wheels, by sha256",
+    "scans": "what inspect read from each wheel",
+    "metadata": "core metadata of wheels",
+    "pages": "Simple API pages (for --offline and revalidation)",
+}
+PRUNED_BY_DEFAULT = ("files", "pages")
+
+
+def usage() -> dict[str, tuple[int, int]]:
+    """Per cache folder: (entries, bytes)."""
+    found = {}
+    for kind in KINDS:
+        count = size = 0
+        for entry in _entries(cache_root() / kind):
+            count += 1
+            size += entry.stat().st_size
+        found[kind] = (count, size)
+    return found
+
+
+def prune(kinds: tuple[str, ...], older_than_days: float) -> tuple[int, int]:
+    """Remove entries of ``kinds`` not modified for ``older_than_days``; (count, bytes).
+    Each is removed alone, so a run using the cache meanwhile loses at most a file it
+    fetches again."""
+    import time
+
+    cutoff = time.time() - older_than_days * 86400
+    count = size = 0
+    for kind in kinds:
+        for entry in _entries(cache_root() / kind):
+            info = entry.stat()
+            if info.st_mtime <= cutoff:
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+                    count += 1
+                    size += info.st_size
+        _remove_empty_folders(cache_root() / kind)
+    return count, size
+
+
+def _entries(folder: Path) -> Iterator[Path]:
+    if not folder.is_dir():
+        return
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            yield path
+
+
+def _remove_empty_folders(folder: Path) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*"), key=lambda p: -len(p.parts)):
+        if path.is_dir():
+            with contextlib.suppress(OSError):
+                path.rmdir()

@@ -11,16 +11,17 @@ import platform
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
-
-from packaging.requirements import Requirement
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import UsageError, UserError, printable
+from .progress import Progress
 from .target import SYSTEMS, Target, default_release, make_target, releases
 from .urls import DEFAULT_INDEX, index_key, redact_text
 
 if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
     from .http import HttpClient
 
 # Commands import what they need when they run: `inspect` of a local file should not
@@ -36,26 +37,6 @@ def host_system() -> str:
     )
     system = f"{machine}-{platform.system().lower()}"
     return system if system in SYSTEMS else "x86_64-linux"
-
-
-class Progress:
-    """A one-line status on stderr, only when stderr is a terminal and not --quiet."""
-
-    def __init__(self, stream: TextIO, enabled: bool) -> None:
-        self.stream, self.enabled, self.width = stream, enabled and stream.isatty(), 0
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            line = message[:100]
-            self.stream.write("\r" + line.ljust(self.width))
-            self.stream.flush()
-            self.width = len(line)
-
-    def done(self) -> None:
-        if self.enabled and self.width:
-            self.stream.write("\r" + " " * self.width + "\r")
-            self.stream.flush()
-            self.width = 0
 
 
 def _add_target_options(p: argparse.ArgumentParser) -> None:
@@ -112,6 +93,12 @@ def _add_index_options(p: argparse.ArgumentParser) -> None:
         type=_retries,
         default=5,
         help="retries on 429/5xx/connection errors, 0 to 20 (default: 5)",
+    )
+    g.add_argument(
+        "--offline",
+        action="store_true",
+        default=os.environ.get("MANYLINUX_NIX_OFFLINE", "") not in ("", "0"),
+        help="use only the cache, never the network (also MANYLINUX_NIX_OFFLINE=1)",
     )
 
 
@@ -200,6 +187,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="numpy==2.1.0, or a range (numpy>=2, numpy): the newest matching release",
     )
     prefetch.add_argument("--pre", action="store_true", help="allow pre-releases")
+    prefetch.add_argument(
+        "--hash-only", action="store_true", help="print only the SRI hash, one line per target"
+    )
+    prefetch.add_argument(
+        "--add",
+        action="store_true",
+        help="also add the wheel to the Nix store (nix-store --add-fixed), as "
+        "nix-prefetch-url does",
+    )
     _add_target_options(prefetch)
     _add_index_options(prefetch)
     for name, helptext, description in (
@@ -237,6 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
             conv.add_argument(
                 "--no-inspect", action="store_true", help="do not download and inspect Linux wheels"
             )
+        conv.add_argument(
+            "--refresh-index",
+            action="store_true",
+            help="check the lock's URLs and hashes against the index too (by default a lock "
+            "that has them needs no index)",
+        )
         _add_target_options(conv)
         _add_index_options(conv)
 
@@ -272,6 +274,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SONAME",
         help="resolve an optional plugin's library too (left out by default), repeatable",
     )
+    _add_jobs_option(fix)
+    fix.add_argument(
+        "--memory",
+        type=_mebibytes,
+        default=1024,
+        metavar="MIB",
+        help="the most memory patchelf runs may hold at once, in MiB (default: 1024)",
+    )
 
     ver = sub.add_parser(
         "verify",
@@ -290,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the glibc folder of the interpreter that will load the files "
         "(default: $MANYLINUX_NIX_GLIBC_DIR, else the one this Python runs on)",
     )
+    _add_jobs_option(ver)
 
     inspect = sub.add_parser(
         "inspect",
@@ -307,17 +318,119 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_target_options(inspect)
     _add_index_options(inspect)
+
+    cache = sub.add_parser(
+        "cache",
+        parents=[common],
+        help="show or prune the download cache",
+        description="The cache under $XDG_CACHE_HOME/manylinux-nix: what it holds, and "
+        "removing the downloaded wheels and index pages (what can be fetched again).",
+    )
+    cache.add_argument("action", choices=["info", "prune"], help="info, or prune")
+    cache.add_argument(
+        "--older-than",
+        type=_days,
+        default=0.0,
+        metavar="DAYS",
+        help="prune only entries unchanged for this many days (default: 0, all)",
+    )
+    cache.add_argument(
+        "--all",
+        action="store_true",
+        help="prune inspection results and metadata too, not only wheels and pages",
+    )
     return parser
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: give a number of days, 0 or more")
+    return value
+
+
+def cmd_cache(args: argparse.Namespace, progress: Progress) -> int:
+    from . import cache
+    from .progress import size_text
+
+    if args.action == "info":
+        used = cache.usage()
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "root": str(cache.cache_root()),
+                        "kinds": {k: {"entries": n, "bytes": b} for k, (n, b) in used.items()},
+                    },
+                    indent=2,
+                )
+            )
+            return 0
+        print(f"{cache.cache_root()}")
+        for kind, (count, size) in used.items():
+            print(f"  {kind:<9} {count:>6} entries {size_text(size):>10}  {cache.KINDS[kind]}")
+        total = sum(b for _, b in used.values())
+        print(f"  total {size_text(total)}; `manylinux-nix cache prune` removes wheels and pages")
+        return 0
+    kinds = tuple(cache.KINDS) if args.all else cache.PRUNED_BY_DEFAULT
+    count, size = cache.prune(kinds, args.older_than)
+    if args.json:
+        print(json.dumps({"removed": count, "bytes": size, "kinds": list(kinds)}))
+    elif not args.quiet:
+        print(
+            f"removed {count} entries ({size_text(size)}) from {', '.join(kinds)}", file=sys.stderr
+        )
+    return 0
 
 
 def _targets(args: argparse.Namespace) -> list[Target]:
     systems = args.system or [host_system()]
-    pythons = args.python or ["3.13"]
+    pythons = args.python or [default_python(Path.cwd(), quiet=args.quiet)]
     return [
         make_target(s, py, nixpkgs=args.nixpkgs, glibc=args.glibc, musl=args.musl, macos=args.macos)
         for s in systems
         for py in pythons
     ]
+
+
+def default_python(folder: Path, *, quiet: bool = False) -> str:
+    """The --python a project in ``folder`` asks for: its .python-version, else the
+    newest version its pyproject.toml's requires-python allows (3.13 first), else 3.13."""
+    python, why = _project_python(folder)
+    if why and not quiet:
+        print(f"manylinux-nix: --python {python} (from {why})", file=sys.stderr)
+    return python
+
+
+def _project_python(folder: Path) -> tuple[str, str | None]:
+    import re
+
+    pinned = folder / ".python-version"
+    if pinned.is_file():
+        for line in pinned.read_text(errors="replace").splitlines():
+            # "3.12", "3.12.4", "cpython-3.12", "3.13t": the minor version (and the t).
+            m = re.fullmatch(r"\s*(?:cpython-?)?(3\.\d+)(?:\.\d+)?(t?)\S*\s*", line)
+            if m:
+                return m[1] + m[2], ".python-version"
+    project = folder / "pyproject.toml"
+    if project.is_file():
+        import tomllib
+
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            text = tomllib.loads(project.read_text(errors="replace"))
+            spec = SpecifierSet(str(text.get("project", {}).get("requires-python", "")))
+        except (tomllib.TOMLDecodeError, InvalidSpecifier, AttributeError):
+            return "3.13", None
+        if str(spec):
+            for candidate in ("3.13", "3.14", "3.12", "3.11", "3.10", "3.9"):
+                if spec.contains(candidate + ".0", prereleases=True):
+                    return candidate, f"requires-python {spec} in pyproject.toml"
+    return "3.13", None
 
 
 def _requirement(text: str) -> Requirement:
@@ -329,10 +442,15 @@ def _requirement(text: str) -> Requirement:
         raise UsageError(str(exc)) from None
 
 
-def _client(args: argparse.Namespace) -> HttpClient:
+def _client(args: argparse.Namespace, progress: Progress) -> HttpClient:
     from .http import HttpClient
 
-    return HttpClient(timeout=(min(10.0, args.timeout), args.timeout), retries=args.retries)
+    return HttpClient(
+        timeout=(min(10.0, args.timeout), args.timeout),
+        retries=args.retries,
+        offline=args.offline,
+        on_retry=None if args.quiet else lambda line: progress.note(f"manylinux-nix: {line}"),
+    )
 
 
 def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
@@ -353,7 +471,7 @@ def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
         hashes.update({k: frozenset(v) for k, v in parsed.hashes.items()})
     if not reqs:
         raise UsageError("nothing to lock: name requirements or pass -r requirements.txt")
-    client = _client(args)
+    client = _client(args, progress)
     index = Index.open(client, index_url, extra)
     request = LockRequest(
         reqs,
@@ -404,7 +522,7 @@ def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
     from .lock import Locker, LockRequest
 
     req = _requirement(args.requirement)
-    client = _client(args)
+    client = _client(args, progress)
     index = Index.open(client, args.index_url, args.extra_index_url)
     request = LockRequest([req], _targets(args), no_deps=True, pre=args.pre)
     locker = Locker(client, index, progress)
@@ -421,13 +539,41 @@ def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
                     },
                 }
             )
+            if args.add:
+                from .download import fetch_file
+
+                path, _ = fetch_file(client, pin.file, progress)
+                results[-1]["store_path"] = _add_to_store(path)
     progress.done()
     if args.json:
         print(json.dumps(results, indent=2, sort_keys=True))
+    elif args.hash_only:
+        for r in results:
+            print(r["hash"])
     else:
         for r in results:
             print(f"{r['target']}: {r['filename']}\n  url:  {r['url']}\n  hash: {r['hash']}")
+            if "store_path" in r:
+                print(f"  path: {r['store_path']}")
     return 0
+
+
+def _add_to_store(path: Path) -> str:
+    """The wheel as a fixed-output store path: the one fetchurl/fetchPypiWheel of the
+    same name and hash produce, so a later build finds it without downloading."""
+    import shutil
+    import subprocess
+
+    nix_store = shutil.which("nix-store")
+    if nix_store is None:
+        raise UserError("--add: nix-store is not on PATH; install Nix, or leave --add out")
+    done = subprocess.run(
+        [nix_store, "--add-fixed", "sha256", str(path)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise UserError(f"nix-store --add-fixed {path.name} failed: {last}")
+    return done.stdout.strip()
 
 
 def _source_kind(source: str) -> str:
@@ -459,6 +605,7 @@ def cmd_inspect(args: argparse.Namespace, progress: Progress) -> int:
 
     target = _targets(args)[0]
     reports = []
+    progress.start(len(args.sources), "wheels inspected")
     for source in args.sources:
         progress(f"inspecting {inspection.describe_source(source)}")
         kind = _source_kind(source)
@@ -467,26 +614,31 @@ def cmd_inspect(args: argparse.Namespace, progress: Progress) -> int:
         elif kind == "url":
             from .download import fetch_url
 
-            path, filename, sha256 = fetch_url(_client(args), source)
+            path, filename, sha256 = fetch_url(_client(args, progress), source, progress)
         else:
             from .download import fetch_file
             from .index import Index
             from .lock import Locker, LockRequest
 
-            client = _client(args)
+            client = _client(args, progress)
             index = Index.open(client, args.index_url, args.extra_index_url)
             request = LockRequest([_requirement(source)], [target], no_deps=True)
             [pin] = Locker(client, index, progress).pins(request, target)
-            path, sha256 = fetch_file(client, pin.file)
+            path, sha256 = fetch_file(client, pin.file, progress)
             filename = pin.file.filename
         report = classify(inspection.scan_cached(path, filename, sha256))
+        progress.step(
+            f"{filename}: {report['elf_files']} ELF files, {len(report['external'])} external"
+        )
         if args.system or args.python or args.nixpkgs or args.glibc:
             problems = inspection.target_problems(report, target)
             report["target"] = {"key": target.key, "fits": not problems, "problems": problems}
         reports.append(report)
     progress.done()
     if args.json:
-        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2, sort_keys=True))
+        # JSON Lines: one object per wheel, whatever their number (`jq -s` makes a list).
+        for report in reports:
+            print(json.dumps(report, sort_keys=True))
     else:
         for report in reports:
             print(inspection.render(report))
@@ -507,7 +659,7 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
     from .wheel import file_sha256
 
     source = read_lock(Path(args.lockfile))
-    client = _client(args)
+    client = _client(args, progress)
     default = index_key(args.index_url or (source.indexes[0] if source.indexes else DEFAULT_INDEX))
     urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
     indexes = {u: Index.open(client, u, list(args.extra_index_url)) for u in urls}
@@ -519,14 +671,17 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
         allow_sdist=args.allow_sdist,
         on_progress=progress,
         override_index=args.index_url is not None,
+        refresh_index=args.refresh_index,
     )
     locker = Locker(client, indexes[default], progress)
     inspect = args.command == "overrides" or not args.no_inspect
     targets = {}
-    for target in sorted(_targets(args)):
-        entry = locker.target_entry(
-            target, converter.pins(target), inspect=inspect, allowed_hashes={}
-        )
+    pinned = [(target, converter.pins(target)) for target in sorted(_targets(args))]
+    if inspect:
+        # Every target's wheels in one pool: downloads overlap across targets too.
+        locker.scans([p for target, pins in pinned if target.os == "linux" for p in pins])
+    for target, pins in pinned:
+        entry = locker.target_entry(target, pins, inspect=inspect, allowed_hashes={})
         if converter.sdist_only[target.key]:
             entry["sdist_only"] = [vars(s) for s in converter.sdist_only[target.key]]
         targets[target.key] = entry
@@ -559,6 +714,36 @@ def cmd_convert(args: argparse.Namespace, progress: Progress) -> int:
     return 0
 
 
+def _add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive,
+        metavar="N",
+        help="files worked on at once (default: one per core)",
+    )
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1024:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a whole number from 1 to 1024")
+    return value
+
+
+def _mebibytes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 16 <= value <= 1 << 20:
+        raise argparse.ArgumentTypeError(f"{text!r}: give MiB from 16 to 1048576")
+    return value
+
+
 def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
     from .fixvenv import fix_venv
     from .sonames import soname_map
@@ -571,6 +756,8 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
         check=args.check,
         patchelf=args.patchelf,
         include_optional=args.include_optional,
+        jobs=args.jobs,
+        memory_budget=args.memory << 20,
     )
     libraries = soname_map().libraries
     missing = [(f, n) for f in fixes for n in f.missing]
@@ -598,15 +785,25 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
             )
         )
     else:
+        by_soname: dict[str, list[str]] = {}
         for f, soname in missing:
+            by_soname.setdefault(soname, []).append(str(f.path.relative_to(venv)))
+        for soname, files in by_soname.items():
             hint = libraries.get(soname)
-            where = f"nixpkgs {hint[0]}" if hint else "no nixpkgs attribute is known"
-            # A file name may hold a newline: printed escaped, it cannot forge a line.
-            print(
-                f"{printable(str(f.path.relative_to(venv)))}: {printable(soname)} not found "
-                f"({where}; pass --lib-dir or --nix)",
-                file=sys.stderr,
+            advice = (
+                f"nixpkgs {hint[0]}: pass --nix, or --lib-dir with its lib folder"
+                if hint
+                else "no nixpkgs attribute is known: pass --lib-dir with a folder that has it"
             )
+            if args.verbose:
+                for shown in files:
+                    # A file name may hold a newline: printed escaped, it cannot forge a line.
+                    print(
+                        f"{printable(shown)}: {printable(soname)} not found ({advice})",
+                        file=sys.stderr,
+                    )
+            else:
+                print(_grouped(f"{soname} not found", files, advice), file=sys.stderr)
         if optional and not args.quiet:
             print(
                 "manylinux-nix: optional libraries left out: "
@@ -623,12 +820,18 @@ def cmd_fix_venv(args: argparse.Namespace, progress: Progress) -> int:
     return 1 if missing else 0
 
 
+def _grouped(what: str, files: list[str], advice: str) -> str:
+    """One line for a problem many files share: the count, the first file, the fix."""
+    count = f"{len(files)} files" if len(files) != 1 else "1 file"
+    return printable(f"{what}: {count} (first {files[0]}); {advice}")
+
+
 def cmd_verify(args: argparse.Namespace, progress: Progress) -> int:
     from .verify import interpreter_glibc_dir, verify
 
     given = args.glibc_dir or os.environ.get("MANYLINUX_NIX_GLIBC_DIR")
     glibc = Path(given) if given else interpreter_glibc_dir()
-    report = verify(Path(args.path), glibc)
+    report = verify(Path(args.path), glibc, jobs=args.jobs)
     if args.json:
         print(
             json.dumps(
@@ -636,6 +839,10 @@ def cmd_verify(args: argparse.Namespace, progress: Progress) -> int:
                     "files": report.files,
                     "glibc_dir": str(glibc),
                     "problems": report.problems,
+                    "grouped": [
+                        {"problem": g.what, "files": g.files, "advice": g.advice}
+                        for g in report.groups.values()
+                    ],
                     "warnings": report.warnings,
                     "deferred": report.deferred,
                     "not_glibc": report.not_glibc,
@@ -654,15 +861,23 @@ def cmd_verify(args: argparse.Namespace, progress: Progress) -> int:
                 "were taken from it, as on NixOS",
                 file=sys.stderr,
             )
-        for line in report.problems:
-            print(f"manylinux-nix: verify: {printable(line)}", file=sys.stderr)
+        if args.verbose:
+            for line in report.problems:
+                print(f"manylinux-nix: verify: {printable(line)}", file=sys.stderr)
+        else:
+            for group in report.groups.values():
+                print(
+                    f"manylinux-nix: verify: {_grouped(group.what, group.files, group.advice)}",
+                    file=sys.stderr,
+                )
         if args.verbose:
             for line in report.warnings + report.deferred:
                 print(f"manylinux-nix: verify: note: {printable(line)}", file=sys.stderr)
         if not args.quiet:
             state = "ok" if not report.problems else f"{len(report.problems)} problems"
+            more = " (-v lists every file)" if report.problems and not args.verbose else ""
             print(
-                f"verified {report.files} ELF files against {glibc}: {state}"
+                f"verified {report.files} ELF files against {glibc}: {state}{more}"
                 + (f", {len(report.warnings)} dlopen warnings" if report.warnings else ""),
                 file=sys.stderr,
             )
@@ -677,12 +892,16 @@ COMMANDS = {
     "inspect": cmd_inspect,
     "convert": cmd_convert,
     "overrides": cmd_convert,
+    "cache": cmd_cache,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The subcommand's usage, not the top level's: that is where the flag was wrong.
+        _subparser(parser, args.command).error(f"unrecognized arguments: {' '.join(unknown)}")
     level = (
         logging.WARNING
         if not args.verbose
@@ -691,7 +910,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet:
         level = logging.ERROR
     logging.basicConfig(level=level, format="manylinux-nix: %(message)s", stream=sys.stderr)
-    progress = Progress(sys.stderr, enabled=not args.quiet and not args.verbose)
+    progress = Progress(
+        sys.stderr, enabled=not args.quiet, live=None if not args.verbose else False
+    )
     try:
         return COMMANDS[args.command](args, progress)
     except UserError as exc:
@@ -704,6 +925,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.done()
         print("manylinux-nix: interrupted; no file was changed", file=sys.stderr)
         return 130
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: argparse.ArgumentParser = action.choices[command]
+            return found
+    return parser
 
 
 def redact_message(message: str) -> str:

@@ -64,6 +64,8 @@ class Converter:
 
     # Set by --index-url: ask that index for everything, whatever the lock names.
     override_index: bool = False
+    # --refresh-index: check URLs and hashes the lock gives against the index too.
+    refresh_index: bool = False
 
     def index_for(self, package: LockedPackage) -> Index:
         if self.override_index or package.index is None:
@@ -99,18 +101,27 @@ class Converter:
     def _pick(
         self, package: LockedPackage, target: Target, ranking: TagRanking, python: Version
     ) -> tuple[IndexFile, str] | SdistOnly:
-        index = self.index_for(package)
         named = [f for f in package.files if f.filename]
         if named:
             release = _release(package, [_as_index_file(f) for f in named])
         else:
-            release = _release(package, self._by_hash(package, index))
+            release = _release(package, self._by_hash(package, self.index_for(package)))
         wheel = best_wheel(release, ranking, python, allow_yanked=True)
         if wheel is None:
             return self._no_wheel(package, release, target, ranking)
+        index = self.index_for(package)
+        if wheel.file.url and wheel.file.sha256 and not self.refresh_index:
+            # The lock says where and what: no index is asked (offline, or a private
+            # index no longer reachable, still converts).
+            return wheel.file, self._index_url(package)
         file = wheel.file if wheel.file.url else self._locate(package, wheel.file, index)
         self._check_against_index(package, file, index)
         return file, index.urls[0]
+
+    def _index_url(self, package: LockedPackage) -> str:
+        if self.override_index or package.index is None:
+            return index_key(self.default_index)
+        return index_key(package.index)
 
     def _by_hash(self, package: LockedPackage, index: Index) -> list[IndexFile]:
         """Hash-only locks: the index's files of that version whose sha256 the lock allows."""

@@ -8,6 +8,7 @@ import logging
 import os
 import posixpath
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -16,6 +17,7 @@ import requests
 from .cache import cache_dir, unusable
 from .errors import UserError
 from .http import HttpClient, status_error
+from .progress import Progress
 from .simple import IndexFile
 from .wheel import check_wheel_filename
 
@@ -29,7 +31,9 @@ def cached_path(sha256: str, filename: str) -> Path:
     return cache_dir("files") / sha256[:2] / sha256 / filename
 
 
-def fetch_file(client: HttpClient, file: IndexFile) -> tuple[Path, str]:
+def fetch_file(
+    client: HttpClient, file: IndexFile, progress: Progress | None = None
+) -> tuple[Path, str]:
     """The file on disk and its sha256. Downloads only when the cache lacks it.
 
     A download that is cut off, or whose bytes do not match the index's sha256, leaves
@@ -53,12 +57,15 @@ def fetch_file(client: HttpClient, file: IndexFile) -> tuple[Path, str]:
     except OSError as exc:
         raise unusable(root, exc) from exc
     try:
-        with os.fdopen(fd, "wb") as out:
+        meter = progress.transfer(file.filename, file.size) if progress else nullcontext(None)
+        with os.fdopen(fd, "wb") as out, meter as counted:
             what = f"download of {file.filename}"
             for chunk in client.body(response, limit=MAX_DOWNLOAD, what=what, deadline=None):
                 digest.update(chunk)
                 size += len(chunk)
                 out.write(chunk)
+                if counted is not None:
+                    counted(len(chunk))
         # A decoded body has another length than Content-Length counts.
         length = (
             None
@@ -94,12 +101,14 @@ def _check(file: IndexFile, content_length: str | None, size: int, got: str) -> 
         )
 
 
-def fetch_url(client: HttpClient, url: str) -> tuple[Path, str, str]:
+def fetch_url(
+    client: HttpClient, url: str, progress: Progress | None = None
+) -> tuple[Path, str, str]:
     """Download a wheel by URL: (path, filename, sha256). Credentials in the URL are used."""
     clean = client.add_url_credentials(url)
     filename = unquote(posixpath.basename(urlsplit(clean).path))
     check_wheel_filename(filename)
     path, sha256 = fetch_file(
-        client, IndexFile(filename, clean, None, None, None, None, False, None)
+        client, IndexFile(filename, clean, None, None, None, None, False, None), progress
     )
     return path, filename, sha256

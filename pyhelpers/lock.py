@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,7 @@ from .http import HttpClient
 from .index import Index
 from .inspect import refuse_if_unfit, scan_cached
 from .metadata import MetadataSource
+from .progress import Progress, size_text
 from .resolve import Pin, WheelProvider, pin_named, resolve
 from .target import Target
 from .wheel import WheelScan
@@ -33,14 +34,20 @@ class LockRequest:
     inspect: bool = True
 
 
+# Downloads (and the scans that follow each) at once: a few connections keep a fast
+# link busy, and scans overlap the downloads still running.
+CONNECTIONS = 8
+
+
 @dataclass
 class Locker:
     client: HttpClient
     index: Index
-    on_progress: Callable[[str], None] = lambda _msg: None
+    on_progress: Progress = field(default_factory=Progress.silent)
 
     def __post_init__(self) -> None:
         self.metadata = MetadataSource(self.client)
+        self._scanned: dict[tuple[str, str | None], WheelScan] = {}
 
     def pins(self, request: LockRequest, target: Target) -> list[Pin]:
         provider = WheelProvider(
@@ -70,16 +77,24 @@ class Locker:
         return lockfile.package_entry(pin, sha256, size)
 
     def scans(self, pins: Sequence[Pin]) -> list[WheelScan]:
-        """Download and scan every pinned wheel; a few at a time, since most of the
-        work is network and zlib, which release the GIL."""
+        """Download and scan every pinned wheel not scanned yet, several at a time, the
+        largest first so that the longest download does not start last."""
 
         def scan(pin: Pin) -> WheelScan:
-            self.on_progress(f"inspecting {pin.file.filename}")
-            path, sha256 = fetch_file(self.client, pin.file)
-            return scan_cached(path, pin.file.filename, sha256)
+            path, sha256 = fetch_file(self.client, pin.file, self.on_progress)
+            result = scan_cached(path, pin.file.filename, sha256)
+            size = size_text(path.stat().st_size)
+            self.on_progress.step(f"{pin.file.filename} ({size}, {len(result.elves)} ELF files)")
+            return result
 
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            return list(pool.map(scan, pins))
+        todo = {_key(p): p for p in pins if _key(p) not in self._scanned}
+        order = sorted(todo.values(), key=lambda p: -(p.file.size or 0))
+        if order:
+            self.on_progress.start(len(order), "wheels downloaded and inspected")
+            with ThreadPoolExecutor(max_workers=min(CONNECTIONS, len(order))) as pool:
+                for pin, result in zip(order, pool.map(scan, order), strict=True):
+                    self._scanned[_key(pin)] = result
+        return [self._scanned[_key(p)] for p in pins]
 
     def facts(
         self, pins: Sequence[Pin], scans: Sequence[WheelScan], target: Target
@@ -125,16 +140,23 @@ class Locker:
         return lockfile.target_entry(target, entries)
 
     def lock(self, request: LockRequest) -> dict[str, dict[str, Any]]:
-        targets: dict[str, dict[str, Any]] = {}
+        resolved: dict[str, tuple[Target, list[Pin]]] = {}
         for target in sorted(request.targets):
-            if target.key not in targets:
-                targets[target.key] = self.target_entry(
-                    target,
-                    self.pins(request, target),
-                    inspect=request.inspect,
-                    allowed_hashes=request.allowed_hashes,
-                )
-        return targets
+            if target.key not in resolved:
+                resolved[target.key] = (target, self.pins(request, target))
+        if request.inspect:
+            # Every target's wheels in one pool: downloads overlap across targets too.
+            self.scans([p for t, pins in resolved.values() if t.os == "linux" for p in pins])
+        return {
+            key: self.target_entry(
+                target, pins, inspect=request.inspect, allowed_hashes=request.allowed_hashes
+            )
+            for key, (target, pins) in resolved.items()
+        }
+
+
+def _key(pin: Pin) -> tuple[str, str | None]:
+    return pin.file.url, pin.file.sha256
 
 
 def document(

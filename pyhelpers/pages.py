@@ -51,7 +51,9 @@ _MAX_AGE_CAP = 24 * 3600
 # A link with user info (`https://user:secret@host/...`, as some private indexes echo
 # the credentials they were asked with) must never reach the disk: such a page is not
 # kept, and is fetched again next time.
-_USERINFO = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s\"'<>]*@")
+# Userinfo may hold quotes and angle brackets (a hostile or careless index echoes them):
+# anything up to "@" that is not a path, query or fragment delimiter counts.
+_USERINFO = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s@]*@")
 _TYPES: dict[str, tuple[type, ...]] = {
     "url": (str,),
     "final_url": (str,),
@@ -119,8 +121,9 @@ def store(url: str, fetched: Fetched) -> Page:
         last_modified=fetched.headers.get("Last-Modified"),
         expires=_expires(fetched.headers),
     )
-    if page.etag or page.last_modified or page.expires:
-        _keep(page)
+    # Kept even without validators: --offline answers from it, and online it is only
+    # used when fresh or confirmed by a 304.
+    _keep(page)
     return page
 
 

@@ -61,12 +61,19 @@ def on_demand(files: Iterable[File]) -> OnDemand:
         for f in files
         if (matched := tuple(r for r in rules() if r.matches(f.installed)))
     }
-    names = {
-        f.installed: {posixpath.basename(f.installed), *([f.soname] if f.soname else [])}
-        for f in files
-    }
+    needed_by: dict[str, list[str]] = {}
+    for f in files:
+        for soname in set(f.needed):
+            needed_by.setdefault(soname, []).append(f.installed)
+    by_path = {f.installed: f for f in files}
     users = {
-        path: [f.installed for f in files if names[path] & set(f.needed)] for path in candidates
+        path: {
+            user
+            for name in {posixpath.basename(path), by_path[path].soname}
+            if name
+            for user in needed_by.get(name, ())
+        }
+        for path in candidates
     }
     found: OnDemand = {}
     changed = True

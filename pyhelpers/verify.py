@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from . import plugins
+from . import parallel, plugins
 from .elf import MAGIC, ElfFacts, defined_versions, read_elf
 from .errors import UserError
 from .runpaths import DRIVER_DIR, elf_files, impure_entries, store_dir
@@ -24,14 +24,37 @@ from .sonames import SonameMap, soname_map
 
 
 @dataclass
+class Group:
+    """Problems of one kind with one cause (a soname, a symbol version), over files."""
+
+    what: str  # "libstdc++.so.6 not found", "GLIBCXX_3.4.32 from libstdc++.so.6"
+    advice: str
+    files: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Report:
     files: int = 0
     problems: list[str] = field(default_factory=list)
+    groups: dict[str, Group] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)
     # Libraries in the glibc folder that are not glibc's: a distribution's library
     # folder, not Nix's glibc. Nothing is taken from them.
     not_glibc: list[str] = field(default_factory=list)
+    # Where paths are shown from, and whether advice is for a venv (fix-venv) or a build.
+    base: Path | None = None
+    venv: bool = False
+
+    def shown(self, path: Path) -> str:
+        if self.base is not None and path != self.base and path.is_relative_to(self.base):
+            return str(path.relative_to(self.base))
+        return str(path)
+
+    def problem(self, path: Path, what: str, advice: str, *, detail: str | None = None) -> None:
+        shown = self.shown(path)
+        self.problems.append(f"{shown}: {detail or what}; {advice}")
+        self.groups.setdefault(what, Group(what, advice)).files.append(shown)
 
 
 def interpreter_glibc_dir() -> Path:
@@ -70,17 +93,22 @@ def _stamp(path: str) -> tuple[int, int]:
     return st.st_mtime_ns, st.st_size
 
 
+# Facts by path and stamp: the same library is met by many files, and a file changed
+# by patchelf since is read again.
+_FACTS: dict[tuple[str, tuple[int, int]], ElfFacts | None] = {}
+
+
 def _facts(path: str) -> ElfFacts | None:
-    """Cached by path and stamp: the same library is met by many files, and a file
-    changed by patchelf since is read again."""
     try:
-        return _facts_at(path, _stamp(path))
+        key = (path, _stamp(path))
     except OSError:
         return None
+    if key not in _FACTS:
+        _FACTS[key] = _read_facts(path)
+    return _FACTS[key]
 
 
-@cache
-def _facts_at(path: str, _stamp: tuple[int, int]) -> ElfFacts | None:
+def _read_facts(path: str) -> ElfFacts | None:
     try:
         with open(path, "rb") as handle:
             if handle.read(4) != MAGIC:
@@ -89,6 +117,20 @@ def _facts_at(path: str, _stamp: tuple[int, int]) -> ElfFacts | None:
             return read_elf(handle, path)
     except (OSError, UserError):
         return None
+
+
+def _read_in_parallel(paths: Sequence[Path], jobs: int | None) -> None:
+    """Read the files under the checked path on every core, into the cache."""
+    stamped = []
+    for path in paths:
+        try:
+            stamped.append((str(path), _stamp(str(path))))
+        except OSError:
+            continue
+    todo = [(Path(p), p) for p, stamp in stamped if (p, stamp) not in _FACTS]
+    for (path, _), facts in zip(todo, parallel.read_elves(todo, jobs), strict=True):
+        key = (str(path), _stamp(str(path)))
+        _FACTS[key] = None if isinstance(facts, UserError) else facts
 
 
 def version_definitions(path: str) -> frozenset[str]:
@@ -134,6 +176,7 @@ def verify(
     smap: SonameMap | None = None,
     *,
     ignore_missing: Sequence[str] = (),
+    jobs: int | None = None,
 ) -> Report:
     """Check every ELF file under ``root``. A missing library that matches one of
     ``ignore_missing`` (fnmatch, as autoPatchelfIgnoreMissingDeps) was left missing on
@@ -142,7 +185,12 @@ def verify(
     if not root.exists():
         raise UserError(f"{root}: no such file or folder")
     paths = [root] if root.is_file() else elf_files(root)
-    report = Report(not_glibc=foreign_libraries(glibc_dir, smap.glibc))
+    report = Report(
+        not_glibc=foreign_libraries(glibc_dir, smap.glibc),
+        base=root if root.is_dir() else root.parent,
+        venv=not str(root.resolve()).startswith(store_dir() + "/"),
+    )
+    _read_in_parallel(paths, jobs)
     parsed = [(path, facts) for path in paths if (facts := _facts(str(path))) is not None]
     loaded = plugins.on_demand(
         plugins.File(plugins.site_relative(str(p)) or str(p), f.soname, f.needed) for p, f in parsed
@@ -169,12 +217,16 @@ def _check(
     if impure and str(path).startswith(store + "/"):
         # A store path must not look outside the store: on another machine (or in the
         # sandbox) the folder is missing or holds something else.
-        report.problems.append(
-            f"{path}: RUNPATH has {', '.join(impure)}, outside the Nix store; "
-            "remove it (buildManylinuxWheel does, after autoPatchelf)"
+        report.problem(
+            path,
+            "RUNPATH outside the Nix store",
+            "remove it (buildManylinuxWheel does, after autoPatchelf)",
+            detail=f"RUNPATH has {', '.join(impure)}, outside the Nix store",
         )
     elif impure:
-        report.warnings.append(f"{path}: RUNPATH has {', '.join(impure)}, outside the Nix store")
+        report.warnings.append(
+            f"{report.shown(path)}: RUNPATH has {', '.join(impure)}, outside the Nix store"
+        )
     found: dict[str, str] = {}
     for needed in facts.needed:
         where = resolve(needed, facts, origin, glibc_dir, smap.glibc)
@@ -183,13 +235,13 @@ def _check(
         elif smap.is_driver(needed):
             _driver(path, needed, facts, origin, report, "needs")
         elif any(fnmatch.fnmatch(needed, glob) for glob in ignore_missing):
-            report.deferred.append(f"{path}: {needed} left missing, as asked")
+            report.deferred.append(f"{report.shown(path)}: {needed} left missing, as asked")
         elif installed is not None and (
             reason := plugins.optional_reason(loaded or {}, installed, needed)
         ):
-            report.deferred.append(f"{path}: {needed} is optional ({reason})")
+            report.deferred.append(f"{report.shown(path)}: {needed} is optional ({reason})")
         else:
-            report.problems.append(f"{path}: {needed} not found; {_advice(needed, smap)}")
+            report.problem(path, f"{needed} not found", _advice(needed, smap, venv=report.venv))
     for need in facts.version_needs:
         library = found.get(need.library)
         if library is None:
@@ -197,10 +249,12 @@ def _check(
         defined = version_definitions(library)
         for version in need.versions:
             if version not in defined:
-                report.problems.append(
-                    f"{path}: needs {version} from {need.library}, which {library} does not "
-                    f"define (it has up to {_highest(defined, version)}); "
-                    f"{_advice(need.library, smap, newer=True)}"
+                report.problem(
+                    path,
+                    f"{version} from {need.library} not defined by {library}",
+                    _advice(need.library, smap, newer=True, venv=report.venv),
+                    detail=f"needs {version} from {need.library}, which {library} does not "
+                    f"define (it has up to {_highest(defined, version)})",
                 )
     for hint in dict.fromkeys((*facts.dlopen_notes, *facts.dlopen_strings)):
         if hint in smap.glibc or hint in facts.needed:
@@ -209,28 +263,43 @@ def _check(
             # libcudart, cuDNN, NCCL: dlopen("libcuda.so.1") from the RUNPATH.
             _driver(path, hint, facts, origin, report, "dlopen()s")
         elif resolve(hint, facts, origin, glibc_dir, smap.glibc) is None:
-            report.warnings.append(f"{path}: may dlopen {hint}, which resolves nowhere")
+            report.warnings.append(
+                f"{report.shown(path)}: may dlopen {hint}, which resolves nowhere"
+            )
 
 
 def _driver(
     path: Path, soname: str, facts: ElfFacts, origin: str, report: Report, how: str
 ) -> None:
     if DRIVER_DIR in _search_path(facts, origin):
-        report.deferred.append(f"{path}: {soname} comes from the GPU driver at run time")
+        report.deferred.append(
+            f"{report.shown(path)}: {soname} comes from the GPU driver at run time"
+        )
     else:
-        report.problems.append(
-            f"{path}: {how} {soname}, a GPU driver library, and the RUNPATH lacks "
-            f"{DRIVER_DIR}: add addDriverRunpath.driverLink/lib (appendRunpaths), or run fix-venv"
+        report.problem(
+            path,
+            f"GPU driver library {soname} without {DRIVER_DIR} in the RUNPATH",
+            "run fix-venv"
+            if report.venv
+            else "add addDriverRunpath.driverLink/lib (appendRunpaths)",
+            detail=f"{how} {soname}, a GPU driver library, and the RUNPATH lacks {DRIVER_DIR}",
         )
 
 
-def _advice(soname: str, smap: SonameMap, *, newer: bool = False) -> str:
+def _advice(soname: str, smap: SonameMap, *, newer: bool = False, venv: bool = False) -> str:
     attrs = smap.libraries.get(soname)
-    if attrs:
-        what = "a newer " if newer else ""
-        return f"add {what}nixpkgs {attrs[0]} to buildInputs"
+    what = "a newer " if newer else ""
     if soname in smap.glibc:
         return "it belongs to glibc: use a newer nixpkgs (glibc)"
+    if venv:
+        if attrs:
+            return (
+                f"nixpkgs {attrs[0]}: run fix-venv --nix, or fix-venv --lib-dir with "
+                f"{what}{attrs[0]}'s lib folder"
+            )
+        return "no nixpkgs attribute is known: fix-venv --lib-dir with a folder that has it"
+    if attrs:
+        return f"add {what}nixpkgs {attrs[0]} to buildInputs"
     return "no nixpkgs attribute is known: add the package that ships it to buildInputs"
 
 

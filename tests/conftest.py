@@ -44,6 +44,9 @@ def _isolated_env(
         "PIP_NO_INDEX",
     ):
         monkeypatch.delenv(variable, raising=False)
+    monkeypatch.delenv("MANYLINUX_NIX_OFFLINE", raising=False)
+    # The default --python comes from the current folder's project files: none here.
+    monkeypatch.chdir(home)
     # A configured proxy would otherwise be asked for 127.0.0.1 as well.
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")

@@ -192,9 +192,15 @@ def test_lock_hash_that_differs_from_the_index_is_refused(
     source = tmp_path / "uv.lock"
     source.write_text(uv_lock(world).replace(sha(linux), "0" * 64))
     out = tmp_path / "wheels.lock.json"
-    assert convert(source, out) == 1
+    # Asked to check against the index, the mismatch is named as such.
+    assert convert(source, out, "--refresh-index") == 1
     err = capsys.readouterr().err
     assert f"{linux.name} has sha256 {'0' * 64} in the lock but {sha(linux)} on" in err
+    assert err.count("\n") == 1 and not out.exists()
+    # Without it no index is asked, and the download of the file refuses it.
+    assert convert(source, out) == 1
+    err = capsys.readouterr().err
+    assert f"{linux.name}: sha256 {sha(linux)} does not match" in err
     assert err.count("\n") == 1 and not out.exists()
 
 

@@ -308,10 +308,12 @@ def test_a_gzip_bomb_is_refused_in_bounded_memory(
     scripted: Callable[[dict[str, Handler]], Scripted], tmp_path: Path
 ) -> None:
     server = scripted({"/simple/": gzip_bomb})
+    # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss keeps the parent's peak.
     code = (
-        "import resource, sys; from pyhelpers.cli import main; "
+        "import re, sys; from pyhelpers.cli import main; "
         f"rc = main({lock_args(f'{server.url}/simple/', tmp_path / 'l.json')!r}); "
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)"
+        "print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1]); "
+        "sys.exit(rc)"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300
@@ -516,7 +518,7 @@ def _damaged(wheel: Path, how: str) -> Path:
 
 @pytest.mark.parametrize(
     ("how", "words"),
-    [("deflate", "Error -3"), ("lzma", "Corrupt input data"), ("encrypted", "encrypted")],
+    [("deflate", "Error -"), ("lzma", "Corrupt input data"), ("encrypted", "encrypted")],
 )
 def test_a_damaged_member_is_one_line(how: str, words: str, run: Run, tmp_path: Path) -> None:
     wheel = build_wheel(

@@ -322,3 +322,30 @@ def test_a_wheel_that_dlopens_the_driver_gets_the_driver_runpath() -> None:
         f'({NIXLIB}.nativeInputs {{ pkgs = {{ }}; wheel = "w.whl"; facts = {facts}; }}).needsDriver'
     )
     assert got is True
+
+
+@needs_nix
+def test_wheel_overlay_makes_lock_and_nixpkgs_packages_one_set(
+    wheel_dir: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
+) -> None:
+    """python.override { packageOverrides = wheelOverlay { lock }; }: a nixpkgs package
+    depending on puredep gets the lock's puredep, not nixpkgs' own, and
+    ps.manylinuxNixWheels (mkWheelSet's `all`) lists every package of the lock."""
+    build_wheel(wheel_dir, "cxxdemo", "1.0", TAG, cxx=True, requires_dist=["puredep"])
+    build_wheel(wheel_dir, "puredep", "1.0")
+    lock = tmp_path / "wheels.lock.json"
+    _lock(_started(index_factory, wheel_dir), lock, "cxxdemo")
+    args = ["--arg", "lockFile", str(lock), *standin_args()]
+    found = nix_eval(f"import {NIX / 'wheel-overlay.nix'}", args)
+    assert found["consumerGets"].startswith("python3.11-puredep-1.0"), found
+    assert found["sameDerivation"] is True
+    assert sorted(found["lockWheels"]) == sorted(found["setAll"])
+    assert sorted(n.rsplit("-", 1)[0] for n in found["lockWheels"]) == [
+        "python3.11-cxxdemo",
+        "python3.11-puredep",
+    ]
+    assert found["withPackages"].endswith(".drv")
+
+
+def _started(index_factory: Callable[..., IndexServer], root: Path) -> IndexServer:
+    return index_factory(root)

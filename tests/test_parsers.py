@@ -138,21 +138,3 @@ def test_requirements_file_errors_name_the_line(tmp_path: Path, line: str, fragm
 def test_sample_requirements_parse() -> None:
     r = parse(SAMPLES / "scientific" / "requirements.txt")
     assert len(r.requirements) == 15 and len(r.hashes["numpy"]) > 100
-
-
-def test_progress_only_on_a_terminal() -> None:
-    import io
-
-    from pyhelpers.cli import Progress
-
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    tty, pipe = Terminal(), io.StringIO()
-    for stream in (tty, pipe):
-        p = Progress(stream, enabled=True)
-        p("x86_64-linux/3.12: numpy")
-        p.done()
-    assert "\rx86_64-linux/3.12: numpy" in tty.getvalue() and tty.getvalue().endswith("\r")
-    assert pipe.getvalue() == ""

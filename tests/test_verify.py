@@ -83,14 +83,22 @@ def test_patched_wheels_verify_and_a_missing_folder_is_named(
     assert "verified 2 ELF files" in capsys.readouterr().err
 
     set_rpath(files, "")
-    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir)]) == 1
+    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir), "-v"]) == 1
     err = capsys.readouterr().err.splitlines()
     problems = [line for line in err if line.startswith("manylinux-nix: verify: ")]
     assert len(problems) == 2
     for line in problems:
+        # Outside the Nix store: advice for a venv, paths relative to the folder given.
+        assert line.startswith("manylinux-nix: verify: ") and str(site) not in line
         assert line.endswith(
-            "libstdc++.so.6 not found; add nixpkgs stdenv.cc.cc.lib to buildInputs"
+            "libstdc++.so.6 not found; nixpkgs stdenv.cc.cc.lib: run fix-venv --nix, or "
+            "fix-venv --lib-dir with stdenv.cc.cc.lib's lib folder"
         )
+    # Without -v: one line for both files.
+    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    [grouped] = [line for line in err if line.startswith("manylinux-nix: verify: ")]
+    assert grouped.startswith("manylinux-nix: verify: libstdc++.so.6 not found: 2 files (first ")
 
 
 def test_a_libstdcxx_without_the_needed_glibcxx_version_is_caught(
@@ -109,10 +117,10 @@ def test_a_libstdcxx_without_the_needed_glibcxx_version_is_caught(
         link_args=(f"-Wl,--version-script={script}",),
     )
     set_rpath(files, str(old))
-    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir)]) == 1
+    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir), "-v"]) == 1
     err = capsys.readouterr().err
     assert "needs GLIBCXX_3.4." in err and "does not define (it has up to GLIBCXX_3.4)" in err
-    assert "add a newer nixpkgs stdenv.cc.cc.lib" in err
+    assert "with a newer stdenv.cc.cc.lib's lib folder" in err
 
 
 def test_driver_libraries_are_deferred_only_with_the_driver_runpath(
@@ -120,7 +128,8 @@ def test_driver_libraries_are_deferred_only_with_the_driver_runpath(
 ) -> None:
     so = compile_so(tmp_path / "site" / "cuda.so", PLAIN_LIBRARY, add_needed=("libcuda.so.1",))
     assert main(["verify", str(tmp_path / "site"), "--glibc-dir", str(glibc_dir)]) == 1
-    assert "add addDriverRunpath.driverLink/lib" in capsys.readouterr().err
+    # Outside the Nix store the advice is for a venv.
+    assert "without /run/opengl-driver/lib in the RUNPATH: 1 file" in capsys.readouterr().err
     set_rpath([so], "/run/opengl-driver/lib")
     assert main(["verify", str(tmp_path / "site"), "--glibc-dir", str(glibc_dir), "--json"]) == 0
     assert "comes from the GPU driver at run time" in capsys.readouterr().out
@@ -136,7 +145,7 @@ def test_runpath_outside_the_store_is_a_problem_in_a_store_path(
     monkeypatch.setenv("NIX_STORE", str(store))
     for root in (store / "abc-pkg", tmp_path / "venv"):
         compile_so(root / "x.so", PLAIN_LIBRARY, rpath="/usr/local/lib64:$ORIGIN")
-    assert main(["verify", str(store / "abc-pkg"), "--glibc-dir", str(glibc_dir)]) == 1
+    assert main(["verify", str(store / "abc-pkg"), "--glibc-dir", str(glibc_dir), "-v"]) == 1
     assert "RUNPATH has /usr/local/lib64, outside the Nix store" in capsys.readouterr().err
     # Outside the store (a venv fixed with --lib-dir) it is only a note.
     assert main(["verify", str(tmp_path / "venv"), "--glibc-dir", str(glibc_dir), "-v"]) == 0

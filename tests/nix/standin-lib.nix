@@ -42,6 +42,7 @@ rec {
   optionalString = cond: s: if cond then s else "";
   # As lib.warn on a Nix without builtins.warn: a trace line, and the value.
   warn = msg: builtins.trace "evaluation warning: ${msg}";
+  optional = cond: elem: if cond then [ elem ] else [ ];
   optionals = cond: list: if cond then list else [ ];
   concatMap = f: list: builtins.concatLists (map f list);
   concatLists = builtins.concatLists;

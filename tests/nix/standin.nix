@@ -91,8 +91,10 @@ let
     in
     make (if builtins.isFunction fnOrAttrs then fnOrAttrs else (_: fnOrAttrs));
 
+  # packageOverrides comes last, after pythonPackagesExtensions, as in nixpkgs'
+  # interpreters/python/passthrufun.nix (FIDELITY.md); python.override takes it.
   mkPython =
-    final:
+    final: packageOverrides:
     let
       sitePackages = "lib/python3.11/site-packages";
       python =
@@ -118,6 +120,12 @@ let
               pythonOlder = lib.versionOlder "3.11";
               pkgs = pythonSet;
               withPackages = f: buildEnv (f pythonSet);
+              override =
+                {
+                  packageOverrides ? (_: _: { }),
+                  self ? null,
+                }:
+                mkPython final packageOverrides;
               buildEnv = { extraLibs ? [ ] }: buildEnv extraLibs;
             };
           }
@@ -316,6 +324,7 @@ let
           urllib3 = hostPackage "urllib3" [ "urllib3" ];
           resolvelib = hostPackage "resolvelib" [ "resolvelib" ];
           pyelftools = hostPackage "pyelftools" [ "elftools" ];
+          tqdm = hostPackage "tqdm" [ "tqdm" ];
           # The host's own setuptools, metadata included: its commands are entry points.
           setuptools = final.runCommand "python3.11-setuptools" { passthru.pythonModule = python; } ''
             site=$out/${sitePackages}
@@ -327,7 +336,7 @@ let
                 path = os.path.join(os.path.dirname(d._path), name)
                 if os.path.exists(path): print(path)' | while read -r path; do ln -s "$path" $site/; done
           '';
-        } final.pythonPackagesExtensions
+        } (final.pythonPackagesExtensions ++ [ packageOverrides ])
       );
     in
     python;
@@ -449,7 +458,7 @@ let
     callPackage = lib.callPackageWith final;
     newScope = extra: lib.callPackageWith (final // extra);
     pythonPackagesExtensions = [ ];
-    python311 = mkPython final;
+    python311 = mkPython final (_: _: { });
     python3 = final.python311;
     python3Packages = final.python311.pkgs;
   };
