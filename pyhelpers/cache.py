@@ -14,6 +14,7 @@ import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -142,8 +143,6 @@ def prune(kinds: tuple[str, ...], older_than_days: float) -> tuple[int, int]:
     """Remove entries of ``kinds`` not modified for ``older_than_days``; (count, bytes).
     Each is removed alone, so a run using the cache meanwhile loses at most a file it
     fetches again."""
-    import time
-
     cutoff = time.time() - older_than_days * 86400
     count = size = 0
     for kind in kinds:

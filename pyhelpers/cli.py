@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import math
 import os
 import platform
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -52,7 +54,8 @@ def _add_target_options(p: argparse.ArgumentParser) -> None:
         "--python",
         action="append",
         metavar="X.Y[t]",
-        help="Python version, repeatable; 't' for free-threaded, e.g. 3.13t (default: 3.13)",
+        help="Python version, repeatable; 't' for free-threaded, e.g. 3.13t (default: from "
+        "./.python-version or ./pyproject.toml's requires-python, else 3.13)",
     )
     g.add_argument(
         "--nixpkgs",
@@ -406,8 +409,6 @@ def default_python(folder: Path, *, quiet: bool = False) -> str:
 
 
 def _project_python(folder: Path) -> tuple[str, str | None]:
-    import re
-
     pinned = folder / ".python-version"
     if pinned.is_file():
         for line in pinned.read_text(errors="replace").splitlines():
@@ -542,7 +543,10 @@ def cmd_prefetch(args: argparse.Namespace, progress: Progress) -> int:
             if args.add:
                 from .download import fetch_file
 
-                path, _ = fetch_file(client, pin.file, progress)
+                # With the entry's sha256, a file the entry had to download (an index
+                # without hashes) is taken from the cache, not fetched again.
+                known = dataclasses.replace(pin.file, sha256=entry["sha256"])
+                path, _ = fetch_file(client, known, progress)
                 results[-1]["store_path"] = _add_to_store(path)
     progress.done()
     if args.json:

@@ -113,15 +113,10 @@ class Converter:
         if wheel.file.url and wheel.file.sha256 and not self.refresh_index:
             # The lock says where and what: no index is asked (offline, or a private
             # index no longer reachable, still converts).
-            return wheel.file, self._index_url(package)
+            return wheel.file, index.urls[0]
         file = wheel.file if wheel.file.url else self._locate(package, wheel.file, index)
         self._check_against_index(package, file, index)
         return file, index.urls[0]
-
-    def _index_url(self, package: LockedPackage) -> str:
-        if self.override_index or package.index is None:
-            return index_key(self.default_index)
-        return index_key(package.index)
 
     def _by_hash(self, package: LockedPackage, index: Index) -> list[IndexFile]:
         """Hash-only locks: the index's files of that version whose sha256 the lock allows."""

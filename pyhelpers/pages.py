@@ -48,11 +48,11 @@ def _path(url: str) -> str:
 
 
 _MAX_AGE_CAP = 24 * 3600
-# A link with user info (`https://user:secret@host/...`, as some private indexes echo
-# the credentials they were asked with) must never reach the disk: such a page is not
-# kept, and is fetched again next time.
-# Userinfo may hold quotes and angle brackets (a hostile or careless index echoes them):
-# anything up to "@" that is not a path, query or fragment delimiter counts.
+# A link with user info (a scheme, "//", then a name and password before "@", as some
+# private indexes echo the credentials they were asked with) must never reach the disk:
+# such a page is not kept, and is fetched again next time. User info may hold quotes and
+# angle brackets, so anything up to "@" that is not a path, query or fragment delimiter
+# counts.
 _USERINFO = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s@]*@")
 _TYPES: dict[str, tuple[type, ...]] = {
     "url": (str,),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -29,7 +28,6 @@ class Progress:
         self._status: Any = None
         self._count = 0
         self._total = 0
-        self._what = ""
 
     @classmethod
     def silent(cls) -> Progress:
@@ -48,7 +46,7 @@ class Progress:
     def start(self, total: int, what: str) -> None:
         """An overall count of ``total`` items (wheels, files) begins."""
         with self._lock:
-            self._count, self._total, self._what = 0, total, what
+            self._count, self._total = 0, total
             if self.live and total:
                 self._close_overall()
                 self._overall = self._bar(
@@ -123,15 +121,13 @@ class Progress:
 
 
 class ByteMeter:
-    """Counts the bytes of one transfer; the rate and time left come from tqdm."""
+    """Counts the bytes of one transfer into its live line; the rate and the time left
+    come from tqdm. Without a terminal it counts nothing."""
 
     def __init__(self, bar: Any) -> None:
         self.bar = bar
-        self.bytes = 0
-        self.started = time.monotonic()
 
     def __call__(self, n: int) -> None:
-        self.bytes += n
         if self.bar is not None:
             self.bar.update(n)
 

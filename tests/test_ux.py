@@ -70,6 +70,11 @@ def cli_on_terminal(*args: object) -> tuple[int, str]:
     return proc.wait(timeout=60), received.decode(errors="replace")
 
 
+def lock_alpha(url: str, out: object) -> tuple[object, ...]:
+    """``lock alpha`` from ``url`` for x86_64-linux and Python 3.12 into ``out``."""
+    return ("lock", "alpha", "-i", url, "--python", "3.12", "--system", "x86_64-linux", "-o", out)
+
+
 @pytest.fixture
 def index_with_wheels(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> IndexServer:
     root = tmp_path / "index"
@@ -89,18 +94,7 @@ def index_with_wheels(tmp_path: Path, index_factory: Callable[..., IndexServer])
 def test_lock_on_a_terminal_draws_live_lines(
     index_with_wheels: IndexServer, tmp_path: Path
 ) -> None:
-    code, screen = cli_on_terminal(
-        "lock",
-        "alpha",
-        "-i",
-        index_with_wheels.url,
-        "--python",
-        "3.12",
-        "--system",
-        "x86_64-linux",
-        "-o",
-        tmp_path / "lock.json",
-    )
+    code, screen = cli_on_terminal(*lock_alpha(index_with_wheels.url, tmp_path / "lock.json"))
     assert code == 0, screen
     assert "wheels downloaded and inspected" in screen  # the overall [n/N] line
     assert "/2]" in screen
@@ -111,18 +105,7 @@ def test_lock_on_a_terminal_draws_live_lines(
 def test_lock_off_a_terminal_prints_one_plain_line_per_wheel(
     index_with_wheels: IndexServer, tmp_path: Path
 ) -> None:
-    code, _, err = cli(
-        "lock",
-        "alpha",
-        "-i",
-        index_with_wheels.url,
-        "--python",
-        "3.12",
-        "--system",
-        "x86_64-linux",
-        "-o",
-        tmp_path / "lock.json",
-    )
+    code, _, err = cli(*lock_alpha(index_with_wheels.url, tmp_path / "lock.json"))
     assert code == 0, err
     lines = [line for line in err.splitlines() if line.startswith("[")]
     assert len(lines) == 2 and lines[0].startswith("[1/2] ") and lines[1].startswith("[2/2] ")
@@ -239,18 +222,7 @@ def test_convert_of_a_lock_with_urls_and_hashes_asks_no_index(
 
 
 def test_cache_info_and_prune(index_with_wheels: IndexServer, tmp_path: Path) -> None:
-    code, _, err = cli(
-        "lock",
-        "alpha",
-        "-i",
-        index_with_wheels.url,
-        "--python",
-        "3.12",
-        "--system",
-        "x86_64-linux",
-        "-o",
-        tmp_path / "l.json",
-    )
+    code, _, err = cli(*lock_alpha(index_with_wheels.url, tmp_path / "l.json"))
     assert code == 0, err
     code, out, _ = cli("cache", "info", "--json")
     kinds = json.loads(out)["kinds"]
@@ -264,6 +236,10 @@ def test_cache_info_and_prune(index_with_wheels: IndexServer, tmp_path: Path) ->
     assert code == 0 and "removed" in err
     kinds = json.loads(cli("cache", "info", "--json")[1])["kinds"]
     assert kinds["files"]["entries"] == 0 and kinds["scans"]["entries"] == 2
+    code, _, err = cli("cache", "prune", "--all")
+    assert code == 0
+    kinds = json.loads(cli("cache", "info", "--json")[1])["kinds"]
+    assert all(kind["entries"] == 0 for kind in kinds.values())
     code, _, err = cli("cache", "prune", "--older-than", "-1")
     assert code == 2 and "give a number of days" in err
 
@@ -368,3 +344,21 @@ def test_inspect_json_is_one_object_per_line(tmp_path: Path) -> None:
         assert code == 0, err
         reports = [json.loads(line) for line in out.splitlines()]
         assert [r["wheel"] for r in reports] == [w.name for w in wheels]
+
+
+@pytest.mark.skipif(shutil.which("nix-store") is None, reason="needs nix-store")
+def test_prefetch_add_downloads_once_from_an_index_without_hashes(
+    tmp_path: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    root = tmp_path / "index"
+    root.mkdir()
+    wheel = build_wheel(root, "beta", "2.0", "cp312-cp312-manylinux_2_17_x86_64", c_extension=True)
+    server = index_factory(root, hashes=False)
+    code, out, err = cli(
+        "prefetch", "beta", "-i", server.url, "--add", "--json",
+        "--python", "3.12", "--system", "x86_64-linux",
+    )  # fmt: skip
+    assert code == 0, err
+    assert Path(json.loads(out)[0]["store_path"]).is_file()
+    fetched = [path for method, path in server.requests if path == f"/files/{wheel.name}"]
+    assert len(fetched) == 1

@@ -4,6 +4,7 @@ libstdc++ whose .gnu.version_d lacks the GLIBCXX version it needs, it names that
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,9 @@ def test_patched_wheels_verify_and_a_missing_folder_is_named(
     err = capsys.readouterr().err.splitlines()
     [grouped] = [line for line in err if line.startswith("manylinux-nix: verify: ")]
     assert grouped.startswith("manylinux-nix: verify: libstdc++.so.6 not found: 2 files (first ")
+    assert main(["verify", str(site), "--glibc-dir", str(glibc_dir), "--json"]) == 1
+    [group] = json.loads(capsys.readouterr().out)["grouped"]
+    assert group["problem"] == "libstdc++.so.6 not found" and len(group["files"]) == 2
 
 
 def test_a_libstdcxx_without_the_needed_glibcxx_version_is_caught(
