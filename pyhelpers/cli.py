@@ -174,6 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not download and inspect Linux wheels (no 'facts' in the lock)",
     )
+    lock.add_argument(
+        "--allow-sdist",
+        action="store_true",
+        help="list a package that has only a source distribution for a target under "
+        "'sdist_only' (without its dependencies) instead of failing",
+    )
     _add_target_options(lock)
     _add_index_options(lock)
 
@@ -481,6 +487,7 @@ def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
         pre=pre,
         allowed_hashes=hashes,
         inspect=not args.no_inspect,
+        allow_sdist=args.allow_sdist,
     )
     targets = Locker(client, index, progress).lock(request)
     progress.done()
@@ -491,6 +498,11 @@ def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
         "targets": {
             k: {n: p["version"] for n, p in t["packages"].items()} for k, t in targets.items()
         },
+        "sdist_only": {
+            k: {s["name"]: s["version"] for s in t["sdist_only"]}
+            for k, t in targets.items()
+            if "sdist_only" in t
+        },
     }
     if args.json and args.output != "-":
         print(json.dumps(summary, indent=2, sort_keys=True))
@@ -498,6 +510,12 @@ def cmd_lock(args: argparse.Namespace, progress: Progress) -> int:
         for key, t in targets.items():
             names = ", ".join(f"{n} {p['version']}" for n, p in t["packages"].items())
             print(f"{key}: {names}", file=sys.stderr)
+            for s in t.get("sdist_only", ()):
+                print(
+                    f"  {s['name']} {s['version']}: no wheel, only {s['filename']}; build it "
+                    "in Nix and add what it depends on yourself",
+                    file=sys.stderr,
+                )
         where = "stdout" if args.output == "-" else args.output
         print(f"locked {len(targets)} target(s) into {where}", file=sys.stderr)
         _tell_unknown(targets)

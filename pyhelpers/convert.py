@@ -33,21 +33,12 @@ from .lockformats import (
     lock_graph,
 )
 from .metadata import CoreMetadata, MetadataSource
-from .resolve import Pin
+from .resolve import Pin, SdistOnly
 from .select import Release, Wheel, best_wheel, explain_no_wheel
 from .simple import IndexFile
 from .tags import TagRanking
 from .target import Target
 from .urls import index_key, redact
-
-
-@dataclass(frozen=True)
-class SdistOnly:
-    name: str
-    version: str
-    filename: str | None
-    url: str | None
-    sha256: str | None
 
 
 @dataclass

@@ -19,7 +19,7 @@ from .index import Index
 from .inspect import refuse_if_unfit, scan_cached
 from .metadata import MetadataSource
 from .progress import Progress, size_text
-from .resolve import Pin, WheelProvider, pin_named, resolve
+from .resolve import Pin, Resolution, WheelProvider, pin_named, resolve
 from .target import Target
 from .wheel import WheelScan
 
@@ -32,6 +32,7 @@ class LockRequest:
     pre: bool = False
     allowed_hashes: Mapping[str, frozenset[str]] = field(default_factory=dict)
     inspect: bool = True
+    allow_sdist: bool = False
 
 
 # Downloads (and the scans that follow each) at once: a few connections keep a fast
@@ -50,12 +51,16 @@ class Locker:
         self._scanned: dict[tuple[str, str | None], WheelScan] = {}
 
     def pins(self, request: LockRequest, target: Target) -> list[Pin]:
+        return self.resolve(request, target).pins
+
+    def resolve(self, request: LockRequest, target: Target) -> Resolution:
         provider = WheelProvider(
             self.index,
             self.metadata,
             target,
             allow_pre=request.pre,
             allowed_hashes=request.allowed_hashes,
+            allow_sdist=request.allow_sdist,
             on_progress=self.on_progress,
         )
         if request.no_deps:
@@ -140,19 +145,25 @@ class Locker:
         return lockfile.target_entry(target, entries)
 
     def lock(self, request: LockRequest) -> dict[str, dict[str, Any]]:
-        resolved: dict[str, tuple[Target, list[Pin]]] = {}
+        resolved: dict[str, tuple[Target, Resolution]] = {}
         for target in sorted(request.targets):
             if target.key not in resolved:
-                resolved[target.key] = (target, self.pins(request, target))
+                resolved[target.key] = (target, self.resolve(request, target))
         if request.inspect:
             # Every target's wheels in one pool: downloads overlap across targets too.
-            self.scans([p for t, pins in resolved.values() if t.os == "linux" for p in pins])
-        return {
-            key: self.target_entry(
-                target, pins, inspect=request.inspect, allowed_hashes=request.allowed_hashes
+            self.scans([p for t, r in resolved.values() if t.os == "linux" for p in r.pins])
+        targets = {}
+        for key, (target, resolution) in resolved.items():
+            entry = self.target_entry(
+                target,
+                resolution.pins,
+                inspect=request.inspect,
+                allowed_hashes=request.allowed_hashes,
             )
-            for key, (target, pins) in resolved.items()
-        }
+            if resolution.sdist_only:
+                entry["sdist_only"] = [vars(s) for s in resolution.sdist_only]
+            targets[key] = entry
+        return targets
 
 
 def _key(pin: Pin) -> tuple[str, str | None]:
@@ -162,6 +173,11 @@ def _key(pin: Pin) -> tuple[str, str | None]:
 def document(
     request: LockRequest, targets: dict[str, dict[str, Any]], indexes: Sequence[str]
 ) -> dict[str, Any]:
-    options = {"no_deps": request.no_deps, "pre": request.pre, "inspect": request.inspect}
+    options = {
+        "no_deps": request.no_deps,
+        "pre": request.pre,
+        "inspect": request.inspect,
+        "allow_sdist": request.allow_sdist,
+    }
     reqs = [str(r) for r in request.requirements]
     return lockfile.lock_document(reqs, indexes, options, targets)

@@ -2,7 +2,9 @@
 
 Each target is resolved on its own: markers, Requires-Python and wheel tags are the
 target's, so x86_64/3.12 and aarch64/3.13t may end up with different versions.
-Only versions that have a wheel for the target are candidates.
+Only versions that have a wheel for the target are candidates; with ``allow_sdist``, a
+version with only a source distribution is a last resort (as pip's ``--prefer-binary``),
+recorded apart and without dependencies: they are only known once it is built.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .environment import marker_environment, marker_holds, requirement_applies
 from .errors import UserError
 from .index import Index
 from .metadata import MetadataSource
-from .select import Release, best_wheel, explain_no_wheel, group_releases
+from .select import Release, best_sdist, best_wheel, explain_no_wheel, group_releases
 from .simple import IndexFile
 from .tags import TagRanking
 from .target import Target
@@ -56,6 +58,7 @@ class Candidate:
     version: Version
     extras: frozenset[str] = frozenset()
     file: IndexFile | None = None  # None only for the PYTHON pseudo-candidate
+    sdist: bool = False  # file is a source distribution, taken under allow_sdist
 
     @property
     def identifier(self) -> str:
@@ -73,6 +76,26 @@ class Pin:
     dependencies: tuple[NormalizedName, ...]
 
 
+@dataclass(frozen=True)
+class SdistOnly:
+    """A package a target gets only as a source distribution (``--allow-sdist``): listed
+    for the user's Nix to build, never fetched or inspected by us."""
+
+    name: str
+    version: str
+    filename: str | None
+    url: str | None
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """One target's packages: wheels to lock, and, under ``allow_sdist``, the rest."""
+
+    pins: list[Pin]
+    sdist_only: list[SdistOnly] = field(default_factory=list)
+
+
 if TYPE_CHECKING:
     _Provider = AbstractProvider[Req, Candidate, str]
 else:  # resolvelib before 1.1 (nixpkgs 25.05) has no generic classes at run time
@@ -86,6 +109,7 @@ class WheelProvider(_Provider):
     target: Target
     allow_pre: bool = False
     allowed_hashes: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    allow_sdist: bool = False
     on_progress: Callable[[str], None] = lambda _msg: None
     ranking: TagRanking = field(init=False)
     env: dict[str, str] = field(init=False)
@@ -143,23 +167,38 @@ class WheelProvider(_Provider):
         }
         self.on_progress(f"{self.target.key}: {name}")
         releases = self.releases(name)
+        allowed = self.allowed_hashes.get(name)
+        versions = [
+            v
+            for v in sorted(spec.filter(releases, prereleases=self.allow_pre or None), reverse=True)
+            if v not in bad
+        ]
         found = []
-        for version in sorted(
-            spec.filter(releases, prereleases=self.allow_pre or None), reverse=True
-        ):
-            if version in bad:
-                continue
+        for version in versions:
             wheel = best_wheel(
                 releases[version],
                 self.ranking,
                 self.python,
                 allow_yanked=version in pinned,
-                allowed_hashes=self.allowed_hashes.get(name),
+                allowed_hashes=allowed,
             )
             if wheel is not None:
                 found.append(Candidate(name, version, extras, wheel.file))
+        if self.allow_sdist:
+            with_wheel = {c.version for c in found}
+            for version in versions:
+                if version in with_wheel:
+                    continue
+                sdist = best_sdist(
+                    releases[version],
+                    self.python,
+                    allow_yanked=version in pinned,
+                    allowed_hashes=allowed,
+                )
+                if sdist is not None:
+                    found.append(Candidate(name, version, extras, sdist, sdist=True))
         if not found and not bad:
-            self.no_wheel[identifier] = explain_no_wheel(
+            message = explain_no_wheel(
                 name,
                 spec,
                 releases,
@@ -168,6 +207,9 @@ class WheelProvider(_Provider):
                 allow_pre=self.allow_pre,
                 pinned=bool(pinned),
             )
+            if not self.allow_sdist and any(releases[v].sdists for v in versions):
+                message += " (or pass --allow-sdist to list it for your Nix to build)"
+            self.no_wheel[identifier] = message
         return found
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
@@ -180,6 +222,8 @@ class WheelProvider(_Provider):
         if candidate.extras:
             # An extra is the package itself plus more: tie both to one version.
             deps.append(Req(candidate.name, SpecifierSet(f"=={candidate.version}")))
+        if candidate.sdist:
+            return deps
         meta = self.metadata.get(candidate.file)
         if meta.requires_python:
             try:
@@ -209,7 +253,7 @@ def root_requirements(requirements: Iterable[Requirement], target: Target) -> li
     return [Req.of(r) for r in requirements if marker_holds(r.marker, env)]
 
 
-def resolve(provider: WheelProvider, requirements: Iterable[Requirement]) -> list[Pin]:
+def resolve(provider: WheelProvider, requirements: Iterable[Requirement]) -> Resolution:
     """All packages the requirements need on the provider's target."""
     roots = root_requirements(requirements, provider.target)
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
@@ -222,6 +266,7 @@ def resolve(provider: WheelProvider, requirements: Iterable[Requirement]) -> lis
             f"{provider.target.key}: gave up after {exc.round_count} rounds of backtracking; "
             "pin some versions with == to narrow the search"
         ) from None
+    wheels = {c.name for c in result.mapping.values() if c.name != PYTHON and not c.sdist}
     children: dict[str, set[NormalizedName]] = {}
     for ident, cand in result.mapping.items():
         if cand.name == PYTHON:
@@ -231,11 +276,16 @@ def resolve(provider: WheelProvider, requirements: Iterable[Requirement]) -> lis
             if child is None:  # the graph's root
                 continue
             child_name = child.split("[", 1)[0]
-            if child_name not in (PYTHON, cand.name):
+            # A source-only package is not in the lock's set: the user's Nix brings it.
+            if child_name != cand.name and child_name in wheels:
                 deps.add(canonicalize_name(child_name))
     pins = []
+    sdists = []
     for _ident, cand in sorted(result.mapping.items()):
         if cand.name == PYTHON or cand.extras or cand.file is None:
+            continue
+        if cand.sdist:
+            sdists.append(sdist_only(cand))
             continue
         project = provider.index.project(cand.name)
         pins.append(
@@ -247,12 +297,19 @@ def resolve(provider: WheelProvider, requirements: Iterable[Requirement]) -> lis
                 tuple(sorted(children.get(cand.name, ()))),
             )
         )
-    return pins
+    return Resolution(pins, sdists)
 
 
-def pin_named(provider: WheelProvider, requirements: Iterable[Requirement]) -> list[Pin]:
+def sdist_only(candidate: Candidate) -> SdistOnly:
+    assert candidate.file is not None
+    f = candidate.file
+    return SdistOnly(candidate.name, str(candidate.version), f.filename, f.url, f.sha256)
+
+
+def pin_named(provider: WheelProvider, requirements: Iterable[Requirement]) -> Resolution:
     """``--no-deps``: the best wheel of exactly what is named, nothing else."""
     pins = []
+    sdists = []
     for req in root_requirements(requirements, provider.target):
         matches = provider.find_matches(
             req.identifier, {req.identifier: iter([req])}, {req.identifier: iter(())}
@@ -261,11 +318,14 @@ def pin_named(provider: WheelProvider, requirements: Iterable[Requirement]) -> l
             raise UserError(f"{provider.target.key}: {provider.no_wheel[req.identifier]}")
         best = matches[0]
         assert best.file is not None
+        if best.sdist:
+            sdists.append(sdist_only(best))
+            continue
         project = provider.index.project(best.name)
         pins.append(
             Pin(canonicalize_name(best.name), best.version, best.file, project.index_url, ())
         )
-    return sorted(pins, key=lambda p: p.name)
+    return Resolution(sorted(pins, key=lambda p: p.name), sorted(sdists, key=lambda s: s.name))
 
 
 def _explain_conflict(provider: WheelProvider, causes: Collection[Any]) -> str:

@@ -99,6 +99,25 @@ def best_wheel(
     return min(usable, key=lambda u: u[:3])[3] if usable else None
 
 
+def best_sdist(
+    release: Release,
+    python: Version,
+    *,
+    allow_yanked: bool,
+    allowed_hashes: frozenset[str] | None = None,
+) -> IndexFile | None:
+    """The source distribution an installer would build, by the rules ``best_wheel``
+    applies to wheels; ``.tar.gz`` before ``.zip`` (PEP 625 makes it the one format)."""
+    usable = [
+        f
+        for f in release.sdists
+        if python_allows(f.requires_python, python)
+        and (allowed_hashes is None or f.sha256 is None or f.sha256 in allowed_hashes)
+        and (f.yanked is None or allow_yanked)
+    ]
+    return min(usable, key=lambda f: (not f.filename.endswith(".tar.gz"), f.filename), default=None)
+
+
 def _neg_build(build: BuildTag) -> tuple[int, str]:
     return (-build[0], build[1]) if build else (0, "")
 

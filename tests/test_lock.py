@@ -343,6 +343,72 @@ def test_no_wheel_messages_name_package_target_tags_and_sdist(
     assert err.count("\n") == 1
 
 
+def test_allow_sdist_lists_what_has_no_wheel_per_target_and_prefers_wheels(
+    wheel_dir: Path, index_factory: Callable[..., IndexServer], run: Run, tmp_path: Path
+) -> None:
+    build_wheel(wheel_dir, "web", "1.0", requires_dist=["srconly", "mixed", "armwheel"])
+    build_sdist(wheel_dir, "srconly", "0.9")
+    newest = build_sdist(wheel_dir, "srconly", "1.0")
+    # mixed 2.0 is source only and 1.0 has a wheel: the wheel wins, as --prefer-binary.
+    build_sdist(wheel_dir, "mixed", "2.0")
+    build_wheel(wheel_dir, "mixed", "1.0")
+    build_sdist(wheel_dir, "armwheel", "1.0")
+    build_wheel(wheel_dir, "armwheel", "1.0", f"cp312-cp312-{ARM}", c_extension=True)
+    index = index_factory(wheel_dir)
+    out = tmp_path / "l.json"
+    out.write_text("{}")
+    common = ["-i", index.url, "-o", out, "--python", "3.12", "--no-inspect"]
+    targets = ["--system", "x86_64-linux", "--system", "aarch64-linux"]
+    code, _, err = run("lock", "web", *common, *targets)
+    assert code == 1 and "srconly 1.0 has only a source distribution" in err
+    assert "or pass --allow-sdist" in err and out.read_text() == "{}"
+
+    code, _, err = run("lock", "web", *common, *targets, "--allow-sdist")
+    assert code == 0, err
+    doc = read_lock(out)
+    assert doc["options"]["allow_sdist"] is True
+    x86, arm = doc["targets"]["x86_64-linux/3.12"], doc["targets"]["aarch64-linux/3.12"]
+    assert {n: p["version"] for n, p in x86["packages"].items()} == {"mixed": "1.0", "web": "1.0"}
+    # Only packages in the lock's set are edges: the user's Nix brings the rest.
+    assert x86["packages"]["web"]["dependencies"] == ["mixed"]
+    assert arm["packages"]["web"]["dependencies"] == ["armwheel", "mixed"]
+    assert x86["sdist_only"] == [
+        {
+            "name": "armwheel",
+            "version": "1.0",
+            "filename": "armwheel-1.0.tar.gz",
+            "url": x86["sdist_only"][0]["url"],
+            "sha256": sha256(wheel_dir / "armwheel-1.0.tar.gz"),
+        },
+        {
+            "name": "srconly",
+            "version": "1.0",
+            "filename": newest.name,
+            "url": x86["sdist_only"][1]["url"],
+            "sha256": sha256(newest),
+        },
+    ]
+    assert x86["sdist_only"][1]["url"].startswith(index.base_url) and x86["sdist_only"][1][
+        "url"
+    ].endswith("/srconly-1.0.tar.gz")
+    assert [s["name"] for s in arm["sdist_only"]] == ["srconly"]
+    assert "srconly 1.0: no wheel, only srconly-1.0.tar.gz" in err
+
+    code, stdout, err = run(
+        "lock",
+        "srconly==0.9",
+        *common,
+        "--system",
+        "x86_64-linux",
+        "--allow-sdist",
+        "--no-deps",
+        "--json",
+    )
+    assert code == 0, err
+    assert json.loads(stdout)["sdist_only"] == {"x86_64-linux/3.12": {"srconly": "0.9"}}
+    assert read_lock(out)["targets"]["x86_64-linux/3.12"]["packages"] == {}
+
+
 def test_no_deps_locks_only_what_is_named(
     project: Path, index_factory: Callable[..., IndexServer], run: Run, tmp_path: Path
 ) -> None:
