@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -58,15 +59,37 @@ def fetch(requirement: str, python: str, abi: str, platform: str) -> Path:
     name, version = requirement.split("==")
     prefix = f"{name.replace('-', '_').lower()}-{version}-"
     arch = platform.split("_", 3)[-1]
-    found = sorted(p for p in CACHE.glob("*.whl")
-                   if p.name.lower().startswith(prefix) and p.name.endswith(f"{arch}.whl"))
+    found = sorted(
+        p
+        for p in CACHE.glob("*.whl")
+        if p.name.lower().startswith(prefix) and p.name.endswith(f"{arch}.whl")
+    )
     if found:
         return found[0]
     CACHE.mkdir(exist_ok=True)
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                    "--only-binary=:all:", "--python-version", python, "--implementation", "cp",
-                    "--abi", abi, "--platform", platform, "--dest", str(CACHE), requirement],
-                   check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            python,
+            "--implementation",
+            "cp",
+            "--abi",
+            abi,
+            "--platform",
+            platform,
+            "--dest",
+            str(CACHE),
+            requirement,
+        ],
+        check=True,
+    )
     return fetch(requirement, python, abi, platform)
 
 
@@ -82,14 +105,18 @@ def best_of(runs: int, action: Callable[[], object]) -> float:
 def ours(wheel: Path) -> None:
     # Cold: a fresh cache directory each time, so the scan is really done.
     with tempfile.TemporaryDirectory() as cache:
-        subprocess.run([sys.executable, "-m", "pyhelpers", "inspect", "--json", str(wheel)],
-                       check=True, capture_output=True,
-                       env={**os.environ, "XDG_CACHE_HOME": cache})
+        subprocess.run(
+            [sys.executable, "-m", "pyhelpers", "inspect", "--json", str(wheel)],
+            check=True,
+            capture_output=True,
+            env={**os.environ, "XDG_CACHE_HOME": cache},
+        )
 
 
 def auditwheel(wheel: Path) -> None:
-    subprocess.run([sys.executable, "-m", "auditwheel", "show", str(wheel)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "auditwheel", "show", str(wheel)], check=True, capture_output=True
+    )
 
 
 def unzip(wheel: Path) -> None:
@@ -115,21 +142,27 @@ def main() -> None:
     engines = inflaters()
     floors = ["unzip", *engines] if shutil.which("unzip") else list(engines)
     print(f"{os.cpu_count()} cores; floors: {', '.join(floors)}")
-    header = f"{'wheel':<44} {'MB':>5} {'ours':>6} {'auditw.':>8} " + " ".join(
-        f"{f:>10}" for f in floors) + f" {'aw/ours':>8} {'ours/best':>9}"
+    header = (
+        f"{'wheel':<44} {'MB':>5} {'ours':>6} {'auditw.':>8} "
+        + " ".join(f"{f:>10}" for f in floors)
+        + f" {'aw/ours':>8} {'ours/best':>9}"
+    )
     print(header)
     for wheel in wheels:
-        t_ours = best_of(3, lambda w=wheel: ours(w))
-        t_aw = best_of(1, lambda w=wheel: auditwheel(w))
+        t_ours = best_of(3, partial(ours, wheel))
+        t_aw = best_of(1, partial(auditwheel, wheel))
         t_floor = {}
         if "unzip" in floors:
-            t_floor["unzip"] = best_of(3, lambda w=wheel: unzip(w))
+            t_floor["unzip"] = best_of(3, partial(unzip, wheel))
         for name, setup in engines.items():
-            t_floor[name] = best_of(3, lambda s=setup, w=wheel: inflate(s, w))
+            t_floor[name] = best_of(3, partial(inflate, setup, wheel))
         best = min(t for name, t in t_floor.items() if name != "unzip")
-        print(f"{wheel.name[:44]:<44} {wheel.stat().st_size / 1e6:5.0f} {t_ours:6.2f} "
-              f"{t_aw:8.2f} " + " ".join(f"{t_floor[f]:10.2f}" for f in floors)
-              + f" {t_aw / t_ours:7.1f}x {t_ours / best:8.2f}x")
+        print(
+            f"{wheel.name[:44]:<44} {wheel.stat().st_size / 1e6:5.0f} {t_ours:6.2f} "
+            f"{t_aw:8.2f} "
+            + " ".join(f"{t_floor[f]:10.2f}" for f in floors)
+            + f" {t_aw / t_ours:7.1f}x {t_ours / best:8.2f}x"
+        )
 
 
 if __name__ == "__main__":

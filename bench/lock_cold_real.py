@@ -36,8 +36,16 @@ from indexserver import IndexServer  # noqa: E402
 from inspect_vs_auditwheel import inflate, inflaters  # noqa: E402
 
 REQUIREMENTS = ["torch", "scipy", "pandas", "pyarrow", "opencv-python-headless"]
-TARGETS = ["--system", "x86_64-linux", "--system", "aarch64-linux",
-           "--python", "3.12", "--python", "3.13"]
+TARGETS = [
+    "--system",
+    "x86_64-linux",
+    "--system",
+    "aarch64-linux",
+    "--python",
+    "3.12",
+    "--python",
+    "3.13",
+]
 OURS = [sys.executable, "-m", "pyhelpers"]
 
 
@@ -48,11 +56,15 @@ def populate() -> list[str]:
     ROOT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
         lock = Path(scratch) / "lock.json"
-        subprocess.run([*OURS, "lock", "-q", "--no-inspect", *TARGETS, "-o", str(lock),
-                        *REQUIREMENTS], check=True)
-        files = {p["filename"]: (p["url"], p["sha256"])
-                 for target in json.loads(lock.read_text())["targets"].values()
-                 for p in target["packages"].values()}
+        subprocess.run(
+            [*OURS, "lock", "-q", "--no-inspect", *TARGETS, "-o", str(lock), *REQUIREMENTS],
+            check=True,
+        )
+        files = {
+            p["filename"]: (p["url"], p["sha256"])
+            for target in json.loads(lock.read_text())["targets"].values()
+            for p in target["packages"].values()
+        }
 
     def download(item: tuple[str, tuple[str, str]]) -> None:
         name, (url, sha256) = item
@@ -60,8 +72,10 @@ def populate() -> list[str]:
         if target.exists():
             return
         digest = hashlib.sha256()
-        with requests.get(url, stream=True, timeout=60) as response, \
-                open(target.with_suffix(".part"), "wb") as out:
+        with (
+            requests.get(url, stream=True, timeout=60) as response,
+            open(target.with_suffix(".part"), "wb") as out,
+        ):
             response.raise_for_status()
             for chunk in response.iter_content(1 << 20):
                 digest.update(chunk)
@@ -92,14 +106,39 @@ def pip_download(lock: dict[str, Any], index: str, dest: Path) -> float:
         python = key.split("/")[1]
         pins = [f"{p['name']}=={p['version']}" for p in target["packages"].values()]
         # pip does not widen manylinux_2_40 to older tags: name each one the files carry.
-        platforms = sorted({tag.platform for p in target["packages"].values()
-                            for tag in parse_wheel_filename(p["filename"])[3]} - {"any"})
-        total += timed([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--no-cache-dir", "--disable-pip-version-check", "--only-binary=:all:",
-                        *(f"--platform={p}" for p in platforms), "--python-version", python,
-                        "--implementation", "cp", "-i", index, "-d", str(dest), *pins],
-                       # This machine's pip.conf may add find-links; the peer asks our index only.
-                       {**os.environ, "PIP_CONFIG_FILE": os.devnull})
+        platforms = sorted(
+            {
+                tag.platform
+                for p in target["packages"].values()
+                for tag in parse_wheel_filename(p["filename"])[3]
+            }
+            - {"any"}
+        )
+        total += timed(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                *(f"--platform={p}" for p in platforms),
+                "--python-version",
+                python,
+                "--implementation",
+                "cp",
+                "-i",
+                index,
+                "-d",
+                str(dest),
+                *pins,
+            ],
+            # This machine's pip.conf may add find-links; the peer asks our index only.
+            {**os.environ, "PIP_CONFIG_FILE": os.devnull},
+        )
     return total
 
 
@@ -113,8 +152,9 @@ def main() -> None:
         cache = Path(scratch) / "cache"
         env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
         lock = Path(scratch) / "lock.json"
-        t_ours = timed([*OURS, "lock", "-q", "-i", server.url, *TARGETS, "-o", str(lock),
-                        *REQUIREMENTS], env)
+        t_ours = timed(
+            [*OURS, "lock", "-q", "-i", server.url, *TARGETS, "-o", str(lock), *REQUIREMENTS], env
+        )
         print(f"ours cold lock {t_ours:.1f} s", flush=True)
         shutil.rmtree(cache)
         t_pip = pip_download(json.loads(lock.read_text()), server.url, Path(scratch) / "pip")
@@ -126,9 +166,11 @@ def main() -> None:
             list(pool.map(lambda w: inflate(engines[best], w), linux))
         t_floor = time.perf_counter() - start
     peer = t_pip + t_floor
-    print(f"ours cold lock {t_ours:.1f} s; pip download {t_pip:.1f} s; {best} floor "
-          f"{t_floor:.1f} s; ours / (pip + floor) = {t_ours / peer:.2f}x; "
-          f"ours / pip = {t_ours / t_pip:.2f}x")
+    print(
+        f"ours cold lock {t_ours:.1f} s; pip download {t_pip:.1f} s; {best} floor "
+        f"{t_floor:.1f} s; ours / (pip + floor) = {t_ours / peer:.2f}x; "
+        f"ours / pip = {t_ours / t_pip:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -43,19 +43,48 @@ def main() -> None:
         root = Path(tmp, "wheels")
         build(root)
         with IndexServer(root) as index:
-            env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp, "cache")),
-                   "PIP_CONFIG_FILE": os.devnull}
-            ours = [sys.executable, "-m", "pyhelpers.cli", "lock", "top", "-i", index.url,
-                    "-o", str(Path(tmp, "l.json")), "-q", "--python", "3.12",
-                    "--system", "x86_64-linux"]
-            pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed",
-                   "--no-cache-dir", "--quiet", "--index-url", index.url, "top"]
+            env = {
+                **os.environ,
+                "XDG_CACHE_HOME": str(Path(tmp, "cache")),
+                "PIP_CONFIG_FILE": os.devnull,
+            }
+            ours = [
+                sys.executable,
+                "-m",
+                "pyhelpers.cli",
+                "lock",
+                "top",
+                "-i",
+                index.url,
+                "-o",
+                str(Path(tmp, "l.json")),
+                "-q",
+                "--python",
+                "3.12",
+                "--system",
+                "x86_64-linux",
+            ]
+            pip = [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--no-cache-dir",
+                "--quiet",
+                "--index-url",
+                index.url,
+                "top",
+            ]
             cold = timed(ours, env)
             warm = min(timed(ours, env) for _ in range(3))
             pip_time = min(timed(pip, env) for _ in range(2))
-    print(f"lock of {COUNT} packages: cold {cold:.2f} s, warm {warm:.2f} s; "
-          f"pip install --dry-run {pip_time:.2f} s; pip/ours-cold {pip_time / cold:.1f}x, "
-          f"pip/ours-warm {pip_time / warm:.1f}x")
+    print(
+        f"lock of {COUNT} packages: cold {cold:.2f} s, warm {warm:.2f} s; "
+        f"pip install --dry-run {pip_time:.2f} s; pip/ours-cold {pip_time / cold:.1f}x, "
+        f"pip/ours-warm {pip_time / warm:.1f}x"
+    )
 
 
 if __name__ == "__main__":

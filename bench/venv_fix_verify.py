@@ -23,13 +23,51 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 DEFAULT_VENV = HERE / ".venv-bench"
 PACKAGES = [
-    "numpy", "scipy", "pandas", "pyarrow", "opencv-python-headless", "onnxruntime",
-    "PyQt6", "grpcio", "pillow", "matplotlib", "kiwisolver", "contourpy", "lxml",
-    "cryptography", "orjson", "pydantic-core", "psutil", "regex", "tokenizers",
-    "safetensors", "scikit-learn", "h5py", "numba", "zstandard", "msgpack", "ujson",
-    "pyyaml", "markupsafe", "charset-normalizer", "aiohttp", "psycopg2-binary", "shapely",
-    "pyzmq", "greenlet", "sqlalchemy", "rpds-py", "jiter", "xxhash", "lz4", "bcrypt",
-    "duckdb", "polars", "pymupdf", "scikit-image", "soundfile",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "opencv-python-headless",
+    "onnxruntime",
+    "PyQt6",
+    "grpcio",
+    "pillow",
+    "matplotlib",
+    "kiwisolver",
+    "contourpy",
+    "lxml",
+    "cryptography",
+    "orjson",
+    "pydantic-core",
+    "psutil",
+    "regex",
+    "tokenizers",
+    "safetensors",
+    "scikit-learn",
+    "h5py",
+    "numba",
+    "zstandard",
+    "msgpack",
+    "ujson",
+    "pyyaml",
+    "markupsafe",
+    "charset-normalizer",
+    "aiohttp",
+    "psycopg2-binary",
+    "shapely",
+    "pyzmq",
+    "greenlet",
+    "sqlalchemy",
+    "rpds-py",
+    "jiter",
+    "xxhash",
+    "lz4",
+    "bcrypt",
+    "duckdb",
+    "polars",
+    "pymupdf",
+    "scikit-image",
+    "soundfile",
 ]
 
 
@@ -37,8 +75,15 @@ def build_venv(venv: Path) -> None:
     if (venv / "pyvenv.cfg").exists():
         return
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-           "--disable-pip-version-check", "--only-binary=:all:"]
+    pip = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--only-binary=:all:",
+    ]
     subprocess.run([*pip, *PACKAGES], check=True)
     subprocess.run([*pip, "--no-deps", "torch"], check=True)
 
@@ -115,8 +160,12 @@ def run(cmd: list[str], ok: tuple[int, ...] = (0,)) -> tuple[float, int, int]:
 def readelf_floor(files: list[Path], cores: int) -> float:
     start = time.perf_counter()
     listing = "\0".join(str(f) for f in files).encode()
-    subprocess.run(["xargs", "-0", "-n", "16", "-P", str(cores), "readelf", "-d", "-V", "-W"],
-                   input=listing, stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        ["xargs", "-0", "-n", "16", "-P", str(cores), "readelf", "-d", "-V", "-W"],
+        input=listing,
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -129,15 +178,18 @@ def main() -> None:
     files = elf_files(args.venv)
     size = sum(f.stat().st_size for f in files)
     packages = len(list(args.venv.glob("lib/python3*/site-packages/*.dist-info")))
-    print(f"venv: {packages} distributions, {len(files)} ELF files, {size / 2**30:.2f} GiB; "
-          f"{cores} cores")
+    print(
+        f"venv: {packages} distributions, {len(files)} ELF files, {size / 2**30:.2f} GiB; "
+        f"{cores} cores"
+    )
     ours = [sys.executable, "-m", "pyhelpers"]
     readelf_floor(files, cores)  # warm the page cache for everyone
     floor = readelf_floor(files, cores)
     rows = []
     # fix-venv --check exits 1 when a library is missing (torch's CUDA siblings are).
-    rows.append(("fix-venv --check", *run([*ours, "fix-venv", "--check", "-q", str(args.venv)],
-                                          ok=(0, 1))))
+    rows.append(
+        ("fix-venv --check", *run([*ours, "fix-venv", "--check", "-q", str(args.venv)], ok=(0, 1)))
+    )
     rows.append(("verify", *run([*ours, "verify", "-q", str(args.venv)], ok=(0, 1))))
     with tempfile.TemporaryDirectory(dir=args.venv.parent) as scratch:
         copy = Path(scratch) / "venv"
@@ -147,8 +199,10 @@ def main() -> None:
     print(f"{'':<18} {'seconds':>8} {'/ floor':>8} {'own peak':>9} {'tree peak':>10}")
     print(f"{'readelf -d -V':<18} {floor:8.2f} {1:7.2f}x")
     for name, seconds, own, tree in rows:
-        print(f"{name:<18} {seconds:8.2f} {seconds / floor:7.2f}x {own / 2**20:7.0f} MB "
-              f"{tree / 2**20:8.0f} MB")
+        print(
+            f"{name:<18} {seconds:8.2f} {seconds / floor:7.2f}x {own / 2**20:7.0f} MB "
+            f"{tree / 2**20:8.0f} MB"
+        )
 
 
 if __name__ == "__main__":
