@@ -30,7 +30,11 @@ python3Packages.buildPythonApplication {
   ++ lib.optional (
     python3Packages ? isal && (python3Packages.isal.meta.available or true)
   ) python3Packages.isal;
-  pythonImportsCheck = [ "pyhelpers" ];
+  pythonImportsCheck = [
+    "pyhelpers.cli"
+    "pyhelpers.lock.lockformats"
+    "pyhelpers.runtime.nixhook"
+  ];
   meta = {
     description = project.description;
     mainProgram = "manylinux-nix";

@@ -7,22 +7,27 @@
   python,
 }:
 let
-  # pyhelpers/nixhook.py and what it imports; tests/test_nixhook.py keeps this list true.
+  # pyhelpers/runtime/nixhook.py and what it imports; tests/test_nix_releases.py keeps
+  # this list true.
   modules = [
     "__init__.py"
     "data.py"
-    "elf.py"
-    "elffacts.py"
-    "elfpyelftools.py"
-    "elftables.py"
     "errors.py"
-    "nixhook.py"
-    "parallel.py"
-    "plugins.py"
-    "runpaths.py"
-    "sonames.py"
-    "verify.py"
+    "inspect/__init__.py"
+    "inspect/elf.py"
+    "inspect/elffacts.py"
+    "inspect/elfpyelftools.py"
+    "inspect/elftables.py"
+    "inspect/parallel.py"
+    "inspect/plugins.py"
+    "inspect/sonames.py"
+    "runtime/__init__.py"
+    "runtime/nixhook.py"
+    "runtime/runpaths.py"
+    "runtime/verify.py"
   ];
+  # A folder must pass the filter for anything in it to be looked at.
+  folders = lib.unique (map (module: builtins.dirOf "pyhelpers/${module}") modules);
   root = toString ../.;
   tool = builtins.path {
     path = ../.;
@@ -32,7 +37,7 @@ let
       let
         relative = lib.removePrefix "${root}/" path;
       in
-      relative == "pyhelpers"
+      builtins.elem relative folders
       || relative == "pyhelpers/data"
       || relative == "pyhelpers/data/sonames.json"
       || relative == "pyhelpers/data/optional.json"

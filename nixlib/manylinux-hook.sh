@@ -12,7 +12,7 @@
 #   every library and symbol version resolves as the loader will (dontVerifyManylinux).
 
 manylinuxNixTool() {
-    PYTHONPATH=@toolPath@ @pythonInterpreter@ -S -m pyhelpers.nixhook "$@"
+    PYTHONPATH=@toolPath@ @pythonInterpreter@ -S -m pyhelpers.runtime.nixhook "$@"
 }
 
 manylinuxRestoreWheelName() {

@@ -18,8 +18,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pyhelpers.http import HttpClient
-from pyhelpers.rangezip import BLOCK, RemoteFile
+from pyhelpers.index.http import HttpClient
+from pyhelpers.index.rangezip import BLOCK, RemoteFile
 
 DISTRIBUTIONS = [
     # CUDA 12: one folder per component.

@@ -20,7 +20,7 @@ from nixtools import NixError, needs_nix, nix_eval
 from samples import SAMPLES
 
 from pyhelpers.cli import main
-from pyhelpers.runpaths import read_facts
+from pyhelpers.runtime.runpaths import read_facts
 
 pytestmark = needs_x86_64
 

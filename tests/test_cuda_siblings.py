@@ -17,7 +17,7 @@ from indexserver import IndexServer
 from nixtools import NixError, needs_nix, nix_eval
 
 from pyhelpers.cli import main
-from pyhelpers.runpaths import read_facts
+from pyhelpers.runtime.runpaths import read_facts
 
 pytestmark = needs_x86_64
 

@@ -15,8 +15,8 @@ from clitools import Run
 from elfbuild import compile_so
 from elfmutate import cases
 
-from pyhelpers.elf import defined_versions, read_elf
 from pyhelpers.errors import UserError
+from pyhelpers.inspect.elf import defined_versions, read_elf
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
 CASES_PER_FILE = 600  # five files: 3,000 cases

@@ -15,8 +15,8 @@ import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
 
-from pyhelpers import elfpyelftools, elftables
-from pyhelpers.elf import MAGIC, defined_versions, read_elf, read_elf_data
+from pyhelpers.inspect import elfpyelftools, elftables
+from pyhelpers.inspect.elf import MAGIC, defined_versions, read_elf, read_elf_data
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
 
@@ -103,7 +103,7 @@ def test_installed_files_are_mapped_not_read(tmp_path: Path) -> None:
         handle.truncate(path.stat().st_size + (200 << 20))  # a sparse tail: no pages at all
     # VmHWM, not ru_maxrss: after fork and exec, ru_maxrss keeps the parent's peak.
     code = (
-        "import re; from pyhelpers.elf import read_elf; "
+        "import re; from pyhelpers.inspect.elf import read_elf; "
         f"f = read_elf(open({str(path)!r}, 'rb'), 'libbig.so'); "
         "print(f.needed, re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read())[1])"
     )

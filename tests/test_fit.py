@@ -11,8 +11,8 @@ from clitools import Run
 from packaging.tags import parse_tag
 from wheelfactory import build_wheel
 
-from pyhelpers.fit import misfit
-from pyhelpers.target import make_target
+from pyhelpers.target.fit import misfit
+from pyhelpers.target.target import make_target
 
 LINUX_CP312 = "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"
 

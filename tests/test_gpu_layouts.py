@@ -15,8 +15,8 @@ from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
 from wheelfactory import build_wheel
 
-from pyhelpers.classify import classify
-from pyhelpers.wheel import scan_wheel
+from pyhelpers.inspect.classify import classify
+from pyhelpers.inspect.wheel import scan_wheel
 
 pytestmark = needs_x86_64
 EXT = sysconfig.get_config_var("EXT_SUFFIX")

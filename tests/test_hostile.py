@@ -26,13 +26,14 @@ from indexserver import HANG, TRUNCATE, IndexServer, with_credentials
 from nixtools import REPO, needs_nix, nix_eval
 from wheelfactory import build_wheel
 
-import pyhelpers.wheel as wheelmod
-from pyhelpers.classify import classify
-from pyhelpers.elf import read_elf
+import pyhelpers.inspect.wheel as wheelmod
 from pyhelpers.errors import UserError
-from pyhelpers.requirements_txt import parse as parse_requirements
-from pyhelpers.simple import parse_html, parse_json
-from pyhelpers.wheel import check_wheel_filename, scan_wheel
+from pyhelpers.index.simple import parse_html, parse_json
+from pyhelpers.inspect.classify import classify
+from pyhelpers.inspect.elf import read_elf
+from pyhelpers.inspect.wheel import scan_wheel
+from pyhelpers.resolve.requirements_txt import parse as parse_requirements
+from pyhelpers.wheelfile import check_wheel_filename
 
 
 @pytest.fixture

@@ -30,10 +30,11 @@ from hypothesis import strategies as st
 from indexserver import IndexServer, with_credentials
 from wheelfactory import build_wheel
 
-from pyhelpers import cache, pages
-from pyhelpers.elf import read_elf
+from pyhelpers import cache
 from pyhelpers.errors import UserError
-from pyhelpers.simple import parse_html
+from pyhelpers.index import pages
+from pyhelpers.index.simple import parse_html
+from pyhelpers.inspect.elf import read_elf
 
 SECRET = "s3cr'et-token"
 FUZZ = settings(
@@ -761,7 +762,7 @@ def test_fuzz_json_pages_of_the_right_shape_but_wrong_types(
     page: dict[str, Any], files: list[dict[str, Any]], version: Any
 ) -> None:
     """A JSON page is a list of files or a UserError, whatever its values' types."""
-    from pyhelpers.simple import parse_json
+    from pyhelpers.index.simple import parse_json
 
     doc = {**page, "meta": {"api-version": version}, "files": files}
     for body in (doc, {**doc, "meta": page.get("meta")}):

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from wheelfactory import build_wheel
 
-from pyhelpers import inflate
-from pyhelpers.elf import MAGIC, as_dict, read_elf
 from pyhelpers.errors import UserError
-from pyhelpers.wheel import scan_as_dict, scan_wheel
+from pyhelpers.inspect import inflate
+from pyhelpers.inspect.elf import MAGIC, as_dict, read_elf
+from pyhelpers.inspect.wheel import scan_as_dict, scan_wheel
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
 ENGINES = [name for name in ("zlib", "isal", "zlib-ng") if inflate._load(name) is not None]
@@ -52,7 +52,7 @@ def test_scans_are_the_same_with_every_inflater(
     wheels = sorted(p for p in REAL.glob("*.whl") if "linux" in p.name)
     if not wheels:
         pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
-    monkeypatch.setattr("pyhelpers.wheel.SPOOL_BYTES", spool)
+    monkeypatch.setattr("pyhelpers.inspect.wheel.SPOOL_BYTES", spool)
     assert inflate.inflater().name == engine
     for wheel in wheels:
         scan = scan_as_dict(scan_wheel(wheel))
@@ -85,7 +85,7 @@ def _damage(wheel: Path, how: str) -> Path:
 def test_a_damaged_member_is_refused_by_every_inflater(
     engine: str, how: str, spool: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("pyhelpers.wheel.SPOOL_BYTES", spool)
+    monkeypatch.setattr("pyhelpers.inspect.wheel.SPOOL_BYTES", spool)
     wheel = build_wheel(
         tmp_path, "dep", "1.0", "cp312-cp312-manylinux_2_17_x86_64", c_extension=True
     )

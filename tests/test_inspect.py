@@ -17,11 +17,11 @@ from hostmarks import needs_x86_64
 from indexserver import IndexServer
 from wheelfactory import build_wheel
 
-from pyhelpers.classify import classify
 from pyhelpers.cli import main
 from pyhelpers.errors import UserError
-from pyhelpers.policy import policies
-from pyhelpers.wheel import scan_wheel
+from pyhelpers.inspect.classify import classify
+from pyhelpers.inspect.policy import policies
+from pyhelpers.inspect.wheel import scan_wheel
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
 EXT = sysconfig.get_config_var("EXT_SUFFIX")

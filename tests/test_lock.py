@@ -21,10 +21,10 @@ from indexserver import IndexServer, with_credentials
 from wheelfactory import build_sdist, build_wheel
 
 from pyhelpers.cache import cache_root
-from pyhelpers.download import fetch_file
 from pyhelpers.errors import UserError
-from pyhelpers.http import HttpClient
-from pyhelpers.simple import IndexFile
+from pyhelpers.index.download import fetch_file
+from pyhelpers.index.http import HttpClient
+from pyhelpers.index.simple import IndexFile
 
 REAL_WHEELS = Path(__file__).resolve().parent / ".real-wheels"
 X86 = "manylinux_2_17_x86_64.manylinux2014_x86_64"

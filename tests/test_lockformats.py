@@ -18,15 +18,15 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 from samples import SAMPLES
 
-from pyhelpers.environment import marker_environment
 from pyhelpers.errors import UserError
-from pyhelpers.lockformats import (
+from pyhelpers.lock.lockformats import (
     LockedPackage,
     LockFile,
     applicable_packages,
     read_lock,
 )
-from pyhelpers.target import make_target
+from pyhelpers.target.environment import marker_environment
+from pyhelpers.target.target import make_target
 
 DEMO = SAMPLES / "demo"
 SCIENTIFIC = SAMPLES / "scientific"
@@ -604,7 +604,7 @@ def test_pep_751_marker_variables_on_any_packaging(
     native: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """packaging before 25 (nixpkgs 25.05) rejects `extras` and `dependency_groups`."""
-    from pyhelpers import markers
+    from pyhelpers.target import markers
 
     if not native:
         monkeypatch.setattr(markers, "_native", lambda: False)

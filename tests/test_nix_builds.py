@@ -22,7 +22,7 @@ from nixtools import NIX, REPO, needs_nix, nix_build, standin_args
 from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
-from pyhelpers.runpaths import read_facts
+from pyhelpers.runtime.runpaths import read_facts
 
 pytestmark = [pytest.mark.nix, needs_nix, needs_x86_64]
 TAG = "cp311-cp311-manylinux_2_17_x86_64"

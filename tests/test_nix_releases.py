@@ -18,7 +18,7 @@ from nixtools import NIX, REPO, needs_nix, nix_build
 
 RELEASES = json.loads((REPO / "pyhelpers/data/nixpkgs-releases.json").read_text())
 HOOK_NIX = (REPO / "nixlib/manylinux-hook.nix").read_text()
-HOOK_MODULES = re.findall(r'"([a-z_]+\.py)"', HOOK_NIX.split("modules = [", 1)[1].split("]", 1)[0])
+HOOK_MODULES = re.findall(r'"([a-z_/]+\.py)"', HOOK_NIX.split("modules = [", 1)[1].split("]", 1)[0])
 
 
 def cli_expression(repo: Path, release: str) -> str:
@@ -58,7 +58,11 @@ def test_cli_builds_on_every_supported_release(release: str, tmp_path: Path) -> 
     done = build_cli(REPO, release, tmp_path / "cli")
     assert done.returncode == 0, done.stderr[-3000:]
     assert "Checking runtime dependencies for manylinux_nix-" in done.stderr
-    assert "Check whether the following modules can be imported: pyhelpers" in done.stderr
+    assert "Check whether the following modules can be imported: pyhelpers.cli" in done.stderr
+    # Every module of the source is installed: a subpackage left out of the wheel
+    # imports fine as `pyhelpers` and fails only when its command runs.
+    [site] = Path(done.stdout.strip()).glob("lib/python3*/site-packages")
+    assert _modules(site / "pyhelpers") == _modules(REPO / "pyhelpers")
 
 
 @needs_nix
@@ -80,23 +84,56 @@ def test_a_bound_above_the_release_fails_the_build_as_in_nixpkgs(tmp_path: Path)
     assert "packaging>=26.1 not satisfied by version 24.2" in done.stderr
 
 
+def _module_file(dotted: str) -> str:
+    """``pyhelpers.inspect.elf`` -> ``inspect/elf.py``; a package -> its ``__init__.py``."""
+    relative = Path(*dotted.split(".")[1:])
+    if (REPO / "pyhelpers" / relative).is_dir():
+        return str(relative / "__init__.py")
+    return str(relative.with_suffix(".py"))
+
+
+def _imported_by(name: str) -> tuple[set[str], set[str]]:
+    """The pyhelpers files a module's relative imports load (packages on the way
+    included), and the top-level names of everything else it imports."""
+    dotted = "pyhelpers." + name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    package = dotted if name.endswith("__init__.py") else dotted.rsplit(".", 1)[0]
+    own: set[str] = set()
+    other: set[str] = set()
+    for node in ast.walk(ast.parse((REPO / "pyhelpers" / name).read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            parts = package.split(".")
+            base = parts[: len(parts) - node.level + 1]
+            module = base + (node.module.split(".") if node.module else [])
+            targets = [".".join(module)]
+            # `from . import elf` loads a module; `from .x import Name` only x.
+            targets += [
+                f"{targets[0]}.{a.name}"
+                for a in node.names
+                if (REPO / "pyhelpers" / _module_file(f"{targets[0]}.{a.name}")).exists()
+            ]
+            for target in targets:
+                steps = target.split(".")
+                own |= {_module_file(".".join(steps[:i])) for i in range(2, len(steps) + 1)}
+        elif isinstance(node, ast.ImportFrom):
+            other.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.Import):
+            other |= {alias.name.split(".")[0] for alias in node.names}
+    return own, other
+
+
 def test_hook_tool_imports_only_the_standard_library_pyelftools_and_itself() -> None:
     allowed = set(sys.stdlib_module_names) | {"elftools"}
-    listed = {name.removesuffix(".py") for name in HOOK_MODULES}
-    assert "nixhook" in listed and "verify" in listed
+    listed = set(HOOK_MODULES)
+    assert {"runtime/nixhook.py", "runtime/verify.py", "__init__.py"} <= listed
     for name in sorted(listed):
-        tree = ast.parse((REPO / "pyhelpers" / f"{name}.py").read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.level:
-                imported = (
-                    {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
-                )
-                assert imported <= listed, f"{name}.py imports {imported - listed} from pyhelpers"
-            elif isinstance(node, ast.ImportFrom):
-                assert (node.module or "").split(".")[0] in allowed, f"{name}.py: {node.module}"
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    assert alias.name.split(".")[0] in allowed, f"{name}.py: {alias.name}"
+        own, other = _imported_by(name)
+        assert own <= listed, f"{name} imports {sorted(own - listed)} from pyhelpers"
+        assert other <= allowed, f"{name} imports {sorted(other - allowed)}"
+    # Every folder the hook copies holds its __init__.py: the tool runs with -S and no
+    # namespace-package fallbacks it could do without.
+    for name in listed:
+        parents = Path(name).parents
+        assert all(str(d / "__init__.py") in listed or str(d) == "." for d in parents), name
 
 
 def test_hook_tool_runs_with_nothing_but_its_files_and_pyelftools(tmp_path: Path) -> None:
@@ -105,7 +142,8 @@ def test_hook_tool_runs_with_nothing_but_its_files_and_pyelftools(tmp_path: Path
     tool = tmp_path / "tool"
     (tool / "pyhelpers/data").mkdir(parents=True)
     for name in HOOK_MODULES:
-        shutil.copy(REPO / "pyhelpers" / name, tool / "pyhelpers")
+        (tool / "pyhelpers" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "pyhelpers" / name, tool / "pyhelpers" / name)
     for name in ("sonames.json", "optional.json"):
         shutil.copy(REPO / "pyhelpers/data" / name, tool / "pyhelpers/data")
     shutil.copytree(Path(elftools.__file__).parent, tool / "elftools")
@@ -115,7 +153,7 @@ def test_hook_tool_runs_with_nothing_but_its_files_and_pyelftools(tmp_path: Path
             sys.executable,
             "-S",
             "-m",
-            "pyhelpers.nixhook",
+            "pyhelpers.runtime.nixhook",
             "verify",
             str(tool),
             "--glibc-dir",
@@ -128,6 +166,14 @@ def test_hook_tool_runs_with_nothing_but_its_files_and_pyelftools(tmp_path: Path
     )
     assert done.returncode == 0, done.stderr
     assert "verified 0 ELF files" in done.stdout
+
+
+def _modules(root: Path) -> set[str]:
+    return {
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.suffix in (".py", ".json") and "__pycache__" not in p.parts
+    }
 
 
 def _project() -> dict[str, list[str]]:

@@ -16,8 +16,8 @@ from elfbuild import patchelf
 from hostmarks import needs_unshare
 from wheelfactory import build_wheel
 
-from pyhelpers.classify import classify
-from pyhelpers.wheel import scan_wheel
+from pyhelpers.inspect.classify import classify
+from pyhelpers.inspect.wheel import scan_wheel
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
 pytestmark = needs_unshare

@@ -15,9 +15,9 @@ from clitools import Run
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
 
-from pyhelpers import parallel
-from pyhelpers.elf import ElfFacts
 from pyhelpers.errors import UserError
+from pyhelpers.inspect import parallel
+from pyhelpers.inspect.elf import ElfFacts
 
 
 def many_files(root: Path, count: int) -> list[Path]:

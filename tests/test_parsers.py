@@ -11,10 +11,10 @@ import pytest
 from samples import SAMPLES
 
 from pyhelpers.errors import UserError
-from pyhelpers.lockfile import sri_sha256
-from pyhelpers.requirements_txt import parse
-from pyhelpers.simple import parse_html, parse_json
-from pyhelpers.urls import redact, split_credentials
+from pyhelpers.index.simple import parse_html, parse_json
+from pyhelpers.index.urls import redact, split_credentials
+from pyhelpers.lock.lockfile import sri_sha256
+from pyhelpers.resolve.requirements_txt import parse
 
 SHA = "a" * 64
 

@@ -14,7 +14,7 @@ from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
 from nixtools import NIX
 
-from pyhelpers.runpaths import read_facts
+from pyhelpers.runtime.runpaths import read_facts
 
 pytestmark = needs_x86_64
 

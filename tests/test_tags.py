@@ -13,10 +13,10 @@ from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
 from pyhelpers.errors import UsageError
-from pyhelpers.select import Release, Wheel, best_wheel
-from pyhelpers.simple import IndexFile
-from pyhelpers.tags import TagRanking, platforms, target_tags
-from pyhelpers.target import make_target, parse_python
+from pyhelpers.index.simple import IndexFile
+from pyhelpers.resolve.select import Release, Wheel, best_wheel
+from pyhelpers.target.tags import TagRanking, platforms, target_tags
+from pyhelpers.target.target import make_target, parse_python
 
 
 def names(tags: list[Tag]) -> list[str]:

@@ -1,0 +1,129 @@
+"""``manylinux-nix convert`` and ``overrides``: another tool's lock in, our lock or
+the facts its Nix overrides need out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..index.urls import DEFAULT_INDEX, index_key
+from ..progress import Progress
+from .common import add_index_options, add_target_options, http_client, targets_of
+from .lock import tell_unknown
+
+if TYPE_CHECKING:
+    from .common import Subcommands
+
+
+def add_parser(sub: Subcommands, parents: list[argparse.ArgumentParser]) -> None:
+    for name, helptext, description in (
+        (
+            "convert",
+            "our lock from uv.lock, pylock.toml, poetry.lock, Pipfile.lock, requirements",
+            "Pick each locked package's wheel for every target and write a manylinux-nix lock.",
+        ),
+        (
+            "overrides",
+            "native-dependency facts for uv2nix / poetry2nix overrides",
+            "Inspect every locked Linux wheel and write the facts that uv2nixOverrides and "
+            "poetry2nixOverrides turn into buildInputs, ignored driver libraries and search paths.",
+        ),
+    ):
+        conv = sub.add_parser(name, parents=parents, help=helptext, description=description)
+        conv.add_argument(
+            "lockfile",
+            metavar="LOCKFILE",
+            help="uv.lock, pylock.toml, poetry.lock, Pipfile.lock or requirements.txt",
+        )
+        conv.add_argument(
+            "-o",
+            "--output",
+            default="wheels.lock.json" if name == "convert" else "native-deps.json",
+            metavar="FILE",
+            help="file to write atomically, - for stdout",
+        )
+        conv.add_argument(
+            "--allow-sdist",
+            action="store_true",
+            help="list packages without a wheel for a target instead of failing",
+        )
+        if name == "convert":
+            conv.add_argument(
+                "--no-inspect", action="store_true", help="do not download and inspect Linux wheels"
+            )
+        conv.add_argument(
+            "--refresh-index",
+            action="store_true",
+            help="check the lock's URLs and hashes against the index too (by default a lock "
+            "that has them needs no index)",
+        )
+        add_target_options(conv)
+        add_index_options(conv)
+        conv.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, progress: Progress) -> int:
+    from ..index.indexes import Index
+    from ..index.metadata import MetadataSource
+    from ..lock import lockfile
+    from ..lock.convert import Converter
+    from ..lock.locker import Locker
+    from ..lock.lockformats import read_lock
+    from ..wheelfile import file_sha256
+
+    source = read_lock(Path(args.lockfile))
+    client = http_client(args, progress)
+    default = index_key(args.index_url or (source.indexes[0] if source.indexes else DEFAULT_INDEX))
+    urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
+    indexes = {u: Index.open(client, u, list(args.extra_index_url)) for u in urls}
+    converter = Converter(
+        source,
+        indexes,
+        default,
+        MetadataSource(client),
+        allow_sdist=args.allow_sdist,
+        on_progress=progress,
+        override_index=args.index_url is not None,
+        refresh_index=args.refresh_index,
+    )
+    locker = Locker(client, indexes[default], progress)
+    inspect = args.command == "overrides" or not args.no_inspect
+    targets = {}
+    pinned = [(target, converter.pins(target)) for target in sorted(targets_of(args))]
+    if inspect:
+        # Every target's wheels in one pool: downloads overlap across targets too.
+        locker.scans([p for target, pins in pinned if target.os == "linux" for p in pins])
+    for target, pins in pinned:
+        entry = locker.target_entry(target, pins, inspect=inspect, allowed_hashes={})
+        if converter.sdist_only[target.key]:
+            entry["sdist_only"] = [vars(s) for s in converter.sdist_only[target.key]]
+        targets[target.key] = entry
+    progress.done()
+    source_sha256 = file_sha256(Path(args.lockfile))
+    options = {
+        "converted_from": source.format,
+        "source_sha256": source_sha256,
+        "allow_sdist": args.allow_sdist,
+        "inspect": inspect,
+    }
+    indexes_used = sorted(i.urls[0] for i in indexes.values())
+    if args.command == "overrides":
+        doc = lockfile.facts_document(source.format, source_sha256, indexes_used, targets)
+    else:
+        doc = lockfile.lock_document([], indexes_used, options, targets)
+    lockfile.write(doc, args.output)
+    if not args.quiet:
+        for key, t in targets.items():
+            print(
+                f"{key}: {len(t['packages'])} wheels"
+                + (f", {len(t['sdist_only'])} without a wheel" if "sdist_only" in t else ""),
+                file=sys.stderr,
+            )
+        where = "stdout" if args.output == "-" else args.output
+        print(
+            f"converted {source.format} for {len(targets)} target(s) into {where}", file=sys.stderr
+        )
+        tell_unknown(targets)
+    return 0

@@ -1,0 +1,294 @@
+"""One HTTP client for every index and file request: retries, deadlines, credentials.
+
+Credentials given in an index URL (``https://user:password@host/simple``) are split off the
+URL before anything else sees it, kept here by host, and sent only to that host. netrc
+is honoured by requests itself for hosts we hold nothing for. URLs that leave this
+module are always credential-free, so nothing downstream can write a secret.
+
+A hostile or broken server cannot hold a run: every request has a deadline over all its
+retries (a server's ``Retry-After`` is honoured up to a cap, and said), bodies of pages
+and metadata are read within a deadline and a size limit on the decoded bytes (a small
+gzip response can inflate to gigabytes), and a download that stalls is cut off.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import SplitResult, urlsplit
+
+import requests
+import urllib3
+
+from .. import __version__
+from ..errors import UserError
+from .urls import redact, split_credentials
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_AFTER_CAP = 60.0  # seconds: a server asking for an hour gets a minute, and we say so
+BACKOFF_CAP = 30.0
+CHUNK = 16 << 10
+# A body that brings less than this per read-timeout period is stalled (a server that
+# drips a byte a second never trips a socket timeout).
+STALL_BYTES = 16 << 10
+
+
+def _host_key(parts: SplitResult) -> str:
+    host = (parts.hostname or "").lower()
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A response whose body was read within the limits."""
+
+    status: int
+    url: str  # after redirects, credential-free
+    headers: Mapping[str, str]
+    content: bytes
+
+
+@dataclass
+class HttpClient:
+    timeout: tuple[float, float] = (10.0, 60.0)
+    retries: int = 5
+    backoff: float = 0.5
+    credentials: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Called with one line per retry ("retrying host (2/5): connection refused").
+    on_retry: Callable[[str], None] | None = None
+    # --offline: nothing leaves the machine; what the cache lacks is an error naming it.
+    offline: bool = False
+    session: requests.Session = field(init=False)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.timeout[1]) and self.timeout[1] > 0):
+            raise UserError(f"timeout {self.timeout[1]} is not a positive number of seconds")
+        self.session = requests.Session()
+        # Retries are ours (below): one line each, a deadline over all of them.
+        adapter = requests.adapters.HTTPAdapter(max_retries=0)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers["User-Agent"] = f"manylinux-nix/{__version__}"
+
+    @property
+    def deadline(self) -> float:
+        """Seconds one request may take over all its retries."""
+        return max(30.0, 4 * self.timeout[1])
+
+    def add_url_credentials(self, url: str) -> str:
+        """Remember the credentials inside ``url`` for its host; return the clean URL."""
+        clean, creds = split_credentials(url)
+        if creds is not None:
+            self.credentials[_host_key(urlsplit(clean))] = creds
+        return clean
+
+    def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, stream: bool = False
+    ) -> requests.Response:
+        """GET with retries on connection errors and 429/5xx, within :attr:`deadline`.
+        Transport failures become a UserError; other HTTP statuses are returned."""
+        url = self.add_url_credentials(url)
+        if self.offline:
+            raise UserError(
+                f"offline: {redact(url)} is not in the cache; run once without --offline "
+                "(and MANYLINUX_NIX_OFFLINE unset) to fetch it"
+            )
+        parts = urlsplit(url)
+        auth = self.credentials.get(_host_key(parts))
+        host = parts.hostname or redact(url)
+        start = time.monotonic()
+        for attempt in range(self.retries + 1):
+            remaining = self.deadline - (time.monotonic() - start)
+            timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
+            log.debug("GET %s", url)
+            try:
+                response = self.session.get(
+                    url, headers=dict(headers or {}), auth=auth, timeout=timeout, stream=True
+                )
+            except requests.exceptions.Timeout as exc:
+                failure: UserError = UserError(
+                    f"{url}: no answer within {timeout[1]:.0f} s; check the index or try again"
+                )
+                reason, wait = "no answer (timed out)", self._backoff(attempt)
+                error: Exception = exc
+            except requests.exceptions.RequestException as exc:
+                reason = _short_reason(exc)
+                failure = UserError(f"cannot fetch {url}: {reason}; check the URL and the network")
+                wait, error = self._backoff(attempt), exc
+            else:
+                if response.status_code not in RETRY_STATUSES or attempt == self.retries:
+                    if not stream:
+                        response.content  # noqa: B018 - read now, as requests does
+                    return response
+                wait, reason = self._retry_after(response, attempt)
+                failure = status_error(response, f"GET {url}", asked=reason)
+                error = RuntimeError()
+                response.close()
+            spent = time.monotonic() - start
+            if attempt == self.retries or spent + wait >= self.deadline:
+                raise failure from error
+            self._tell(f"retrying {host} ({attempt + 1}/{self.retries}): {reason}")
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def fetch(
+        self, url: str, *, headers: Mapping[str, str] | None = None, limit: int, what: str
+    ) -> Fetched:
+        """GET and read the whole body, decoded, within the deadline and ``limit`` bytes:
+        for pages, metadata and ranges, never for wheels."""
+        start = time.monotonic()
+        response = self.get(url, headers=headers, stream=True)
+        budget = self.deadline - (time.monotonic() - start)
+        try:
+            content = b"".join(self.body(response, limit=limit, what=what, deadline=budget))
+        finally:
+            response.close()
+        return Fetched(response.status_code, redact(response.url or url), response.headers, content)
+
+    def body(
+        self, response: requests.Response, *, limit: int | None, what: str, deadline: float | None
+    ) -> Iterator[bytes]:
+        """The decoded body in chunks. Stops with a UserError past ``limit`` bytes, past
+        ``deadline`` seconds, or when less than STALL_BYTES arrive in a read-timeout
+        period: a watchdog shuts the socket down, which ends a blocked read."""
+        watch = _Watchdog(response, self.timeout[1], deadline)
+        total = 0
+        try:
+            for chunk in response.iter_content(CHUNK):
+                total += len(chunk)
+                watch.progress(len(chunk))
+                if limit is not None and total > limit:
+                    raise UserError(
+                        f"{what}: more than {limit >> 20} MiB (decoded) from "
+                        f"{redact(response.url)}; refusing it"
+                    )
+                yield chunk
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            if watch.why:
+                raise UserError(f"{what}: {watch.why} from {redact(response.url)}") from exc
+            raise UserError(f"{what} broke off ({_short_reason(exc)}); run again") from exc
+        finally:
+            watch.stop()
+        if watch.why:
+            raise UserError(f"{what}: {watch.why} from {redact(response.url)}")
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(BACKOFF_CAP, self.backoff * (2**attempt)))
+
+    def _retry_after(self, response: requests.Response, attempt: int) -> tuple[float, str]:
+        reason = f"HTTP {response.status_code}"
+        asked = _parse_retry_after(response.headers.get("Retry-After"))
+        if asked is None:
+            return self._backoff(attempt), reason
+        if asked > RETRY_AFTER_CAP:
+            return RETRY_AFTER_CAP, (
+                f"{reason}, asked to wait {asked:.0f} s; waiting {RETRY_AFTER_CAP:.0f} s"
+            )
+        return asked, reason
+
+    def _tell(self, line: str) -> None:
+        if self.on_retry is not None:
+            self.on_retry(line)
+        else:
+            log.warning("%s", line)
+
+
+class _Watchdog:
+    """Ends a body read that stalls or runs past its deadline, by shutting the
+    connection's socket down from another thread (a blocked recv then returns)."""
+
+    def __init__(self, response: requests.Response, period: float, deadline: float | None):
+        self.start = time.monotonic()
+        self.period, self.deadline = period, deadline
+        self.mark, self.since_mark = self.start, 0
+        self.why: str | None = None
+        self._done = threading.Event()
+        self._sock = _socket_of(response)
+        if self._sock is not None:
+            threading.Thread(target=self._watch, daemon=True, name="http-watchdog").start()
+
+    def progress(self, n: int) -> None:
+        self.since_mark += n
+        if self.since_mark >= STALL_BYTES:
+            self.mark, self.since_mark = time.monotonic(), 0
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _watch(self) -> None:
+        while not self._done.wait(min(1.0, self.period / 4)):
+            now = time.monotonic()
+            if self.deadline is not None and now - self.start > self.deadline:
+                self.why = f"no complete answer within {self.deadline:.0f} s"
+            elif now - self.mark > self.period:
+                self.why = f"less than {STALL_BYTES >> 10} KiB in {self.period:.0f} s (stalled)"
+            if self.why:
+                try:
+                    assert self._sock is not None
+                    self._sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                return
+
+
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _short_reason(exc: Exception) -> str:
+    """The cause in words, cut at a word, never mid-word."""
+    inner = exc.__context__ if isinstance(exc, requests.ConnectionError) else None
+    text = str(inner or exc)
+    text = text.splitlines()[0] if text else type(exc).__name__
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "getaddrinfo failed" in text:
+        return "host not found"
+    if len(text) > 200:
+        text = text[:200].rsplit(" ", 1)[0] + " ..."
+    return text
+
+
+def status_error(response: requests.Response, what: str, asked: str = "") -> UserError:
+    """A one-line error for an HTTP status we cannot use."""
+    error = _status(response.status_code, redact(response.url), what)
+    if "asked to wait" in asked:
+        error = UserError(f"{error}; the index {asked.split(', ', 1)[1].split(';')[0]}")
+    return error
+
+
+def fetched_status_error(fetched: Fetched, what: str) -> UserError:
+    return _status(fetched.status, fetched.url, what)
+
+
+def _status(code: int, url: str, what: str) -> UserError:
+    hint = {
+        401: "the index wants credentials: put them in the URL or ~/.netrc",
+        403: "the index refused access: check the credentials",
+        404: "not found",
+        429: "the index kept rate-limiting; try again later",
+    }.get(code, "the index kept failing; try again later")
+    return UserError(f"{what}: HTTP {code} from {url} ({hint})")

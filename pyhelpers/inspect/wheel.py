@@ -1,0 +1,163 @@
+"""Read every ELF member of a wheel, each inflated exactly once, in bounded memory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import UserError
+from ..wheelfile import ZIP_ERRORS, check_wheel_filename, file_sha256, zip_reason
+from . import inflate, parallel
+from .elf import MAGIC, ElfFacts, as_dict, from_dict, read_elf, read_elf_data
+
+# Members up to this size are inflated in memory; larger ones spill to a temporary file.
+SPOOL_BYTES = 32 << 20
+# Threads that inflate and parse members of one wheel at once.
+MAX_THREADS = 4
+# Members up to this size are checked for ELF magic in groups of BATCH_COUNT per task.
+BATCH_BYTES = 64 << 10
+BATCH_COUNT = 64
+# What members held in memory may take at once, over every wheel being scanned (a lock
+# scans several at a time): compressed and inflated bytes together.
+IN_MEMORY = parallel.ByteBudget(128 << 20)
+# A wheel that claims to inflate to more than this is refused (zip bombs).
+MAX_INFLATED = 16 << 30
+SCAN_VERSION = 2  # bump when ElfFacts changes, to invalidate cached scans
+
+
+@dataclass(frozen=True)
+class WheelScan:
+    """Everything ``inspect`` reads from a wheel file; independent of any target."""
+
+    filename: str
+    sha256: str
+    members: tuple[str, ...]
+    elves: tuple[ElfFacts, ...]
+
+
+def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = None) -> WheelScan:
+    name = filename or path.name
+    check_wheel_filename(name)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if sum(i.file_size for i in infos) > MAX_INFLATED:
+                raise UserError(
+                    f"{name}: inflates to more than {MAX_INFLATED >> 30} GiB; refusing it"
+                )
+            elves = _scan_members(path, zf, infos)
+    except ZIP_ERRORS as exc:
+        raise UserError(
+            f"{name}: not a readable zip file ({zip_reason(exc)}); the wheel is corrupt"
+        ) from exc
+    except OSError as exc:
+        raise UserError(f"{name}: cannot read ({exc}); the wheel is corrupt or truncated") from exc
+    return WheelScan(
+        filename=name,
+        sha256=sha256 or file_sha256(path),
+        members=tuple(sorted(i.filename for i in infos)),
+        elves=tuple(sorted(elves, key=lambda e: e.path)),
+    )
+
+
+def _scan_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> list[ElfFacts]:
+    """Each ELF member (by magic, not by name), inflated once, on every core: the
+    inflater releases the GIL, so one thread inflates while another parses."""
+    engine = inflate.inflater()
+    direct = [info for info in infos if inflate.direct(info) and info.file_size >= len(MAGIC)]
+    found = [_read_via_zipfile(zf, info) for info in infos if _other_elf(zf, info)]
+    batches = _batches(direct)
+    workers = min(len(batches), os.cpu_count() or 1, MAX_THREADS)
+    if workers <= 1:
+        with path.open("rb") as handle:
+            return found + _read_batch(handle, direct, engine)
+    local = threading.local()
+
+    def read(batch: list[zipfile.ZipInfo]) -> list[ElfFacts]:
+        if not hasattr(local, "handle"):
+            local.handle = path.open("rb")
+            handles.append(local.handle)
+        return _read_batch(local.handle, batch, engine)
+
+    handles: list[IO[bytes]] = []
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return found + [elf for batch in pool.map(read, batches) for elf in batch]
+    finally:
+        for opened in handles:
+            opened.close()
+
+
+def _batches(infos: list[zipfile.ZipInfo]) -> list[list[zipfile.ZipInfo]]:
+    """Largest first, so the longest member does not start last; small members in
+    groups, so a wheel of thousands of data files does not cost a task each."""
+    order = sorted(infos, key=lambda i: -i.file_size)
+    large = [[info] for info in order if info.file_size > BATCH_BYTES]
+    small = [info for info in order if info.file_size <= BATCH_BYTES]
+    return large + [small[i : i + BATCH_COUNT] for i in range(0, len(small), BATCH_COUNT)]
+
+
+def _read_batch(
+    handle: IO[bytes], infos: list[zipfile.ZipInfo], engine: inflate.Inflater
+) -> list[ElfFacts]:
+    return [
+        _read_member(handle, info, engine)
+        for info in infos
+        if inflate.head(handle, info, len(MAGIC), engine) == MAGIC
+    ]
+
+
+def _other_elf(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    if inflate.direct(info) or info.file_size < len(MAGIC):
+        return False
+    with zf.open(info) as member:
+        return member.read(len(MAGIC)) == MAGIC
+
+
+def _read_member(handle: IO[bytes], info: zipfile.ZipInfo, engine: inflate.Inflater) -> ElfFacts:
+    # pyelftools seeks back and forth: the member is inflated once, into memory when
+    # small, else into a temporary file, so memory stays bounded.
+    if info.file_size <= SPOOL_BYTES:
+        with IN_MEMORY.hold(info.file_size + info.compress_size):
+            return read_elf_data(inflate.whole(handle, info, engine), info.filename)
+    with tempfile.TemporaryFile() as spill:
+        for piece in inflate.chunks(handle, info, engine):
+            spill.write(piece)
+        spill.seek(0)
+        return read_elf(spill, info.filename)
+
+
+def _read_via_zipfile(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> ElfFacts:
+    """bzip2 and LZMA members, which no wheel tool writes but the zip format allows."""
+    with zf.open(info) as member, tempfile.TemporaryFile() as spill:
+        shutil.copyfileobj(member, spill, 1 << 20)
+        spill.seek(0)
+        return read_elf(spill, info.filename)
+
+
+def scan_as_dict(scan: WheelScan) -> dict[str, Any]:
+    return {
+        "scan_version": SCAN_VERSION,
+        "filename": scan.filename,
+        "sha256": scan.sha256,
+        "members": list(scan.members),
+        "elves": [as_dict(e) for e in scan.elves],
+    }
+
+
+def scan_from_dict(data: dict[str, Any]) -> WheelScan | None:
+    if data.get("scan_version") != SCAN_VERSION:
+        return None
+    return WheelScan(
+        filename=data["filename"],
+        sha256=data["sha256"],
+        members=tuple(data["members"]),
+        elves=tuple(from_dict(e) for e in data["elves"]),
+    )

@@ -1,0 +1,246 @@
+"""``manylinux-nix convert``: another tool's lock file in, our lock out.
+
+The other lock decides the versions; we decide, per target, which of its files is the
+wheel an installer on that target would take, with the same ranking as ``lock``. URLs
+and hashes come from the lock where it has them, else from the index by file name
+(poetry.lock) or by hash (Pipfile.lock, requirements). Where both say something, they
+must agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from ..errors import UserError
+from ..index.indexes import Index
+from ..index.metadata import CoreMetadata, MetadataSource
+from ..index.simple import IndexFile
+from ..index.urls import index_key, redact
+from ..resolve.resolver import Pin, SdistOnly
+from ..resolve.select import Release, Wheel, best_wheel, explain_no_wheel
+from ..target.environment import marker_environment, requirement_applies
+from ..target.tags import TagRanking
+from ..target.target import Target
+from .lockformats import (
+    LockedFile,
+    LockedPackage,
+    LockFile,
+    LockGraph,
+    applicable_packages,
+    lock_graph,
+)
+
+
+@dataclass
+class Converter:
+    """Picks wheels for targets from a parsed lock, asking indexes only when needed."""
+
+    lock: LockFile
+    indexes: dict[str, Index]  # index URL (credential-free) -> client for it
+    default_index: str
+    metadata: MetadataSource
+    allow_sdist: bool = False
+    on_progress: Callable[[str], None] = lambda _msg: None
+    sdist_only: dict[str, list[SdistOnly]] = field(default_factory=dict)
+
+    # Set by --index-url: ask that index for everything, whatever the lock names.
+    override_index: bool = False
+    # --refresh-index: check URLs and hashes the lock gives against the index too.
+    refresh_index: bool = False
+
+    def index_for(self, package: LockedPackage) -> Index:
+        if self.override_index or package.index is None:
+            return self.indexes[index_key(self.default_index)]
+        return self.indexes[index_key(package.index)]
+
+    def pins(self, target: Target) -> list[Pin]:
+        env = marker_environment(target)
+        ranking = TagRanking.for_target(target)
+        python = Version(target.python.full)
+        chosen: list[tuple[LockedPackage, IndexFile, str]] = []
+        skipped: list[SdistOnly] = []
+        for package in applicable_packages(self.lock, env):
+            self.on_progress(f"{target.key}: {package.name}")
+            picked = self._pick(package, target, ranking, python)
+            if isinstance(picked, SdistOnly):
+                skipped.append(picked)
+            else:
+                chosen.append((package, *picked))
+        self.sdist_only[target.key] = skipped
+        present = {canonicalize_name(p.name) for p, _, _ in chosen}
+        graph = lock_graph(self.lock, env)
+        pins = []
+        for package, file, index_url in chosen:
+            deps = self._dependencies(package, file, env, present, graph)
+            pins.append(
+                Pin(
+                    canonicalize_name(package.name), Version(package.version), file, index_url, deps
+                )
+            )
+        return sorted(pins, key=lambda p: p.name)
+
+    def _pick(
+        self, package: LockedPackage, target: Target, ranking: TagRanking, python: Version
+    ) -> tuple[IndexFile, str] | SdistOnly:
+        named = [f for f in package.files if f.filename]
+        if named:
+            release = _release(package, [_as_index_file(f) for f in named])
+        else:
+            release = _release(package, self._by_hash(package, self.index_for(package)))
+        wheel = best_wheel(release, ranking, python, allow_yanked=True)
+        if wheel is None:
+            return self._no_wheel(package, release, target, ranking)
+        index = self.index_for(package)
+        if wheel.file.url and wheel.file.sha256 and not self.refresh_index:
+            # The lock says where and what: no index is asked (offline, or a private
+            # index no longer reachable, still converts).
+            return wheel.file, index.urls[0]
+        file = wheel.file if wheel.file.url else self._locate(package, wheel.file, index)
+        self._check_against_index(package, file, index)
+        return file, index.urls[0]
+
+    def _by_hash(self, package: LockedPackage, index: Index) -> list[IndexFile]:
+        """Hash-only locks: the index's files of that version whose sha256 the lock allows."""
+        allowed = {f.sha256 for f in package.files if f.sha256}
+        project = index.project(package.name)
+        files = [f for f in project.files if f.sha256 in allowed]
+        if not files:
+            raise UserError(
+                f"{self.lock.path}: none of the {len(allowed)} hashes given for {package.name} "
+                f"{package.version} matches a file on {redact(project.index_url)}; "
+                "is it the index the lock was made against?"
+            )
+        return files
+
+    def _locate(self, package: LockedPackage, file: IndexFile, index: Index) -> IndexFile:
+        """poetry.lock names files without URLs: find the URL on the index by file name."""
+        project = index.project(package.name)
+        for candidate in project.files:
+            if candidate.filename == file.filename:
+                return IndexFile(
+                    file.filename,
+                    candidate.url,
+                    file.sha256 or candidate.sha256,
+                    candidate.requires_python,
+                    None,
+                    candidate.size,
+                    candidate.core_metadata,
+                    candidate.core_metadata_sha256,
+                )
+        raise UserError(
+            f"{self.lock.path}: {file.filename} is not on {redact(project.index_url)}; "
+            "pass the index it came from with --index-url"
+        )
+
+    def _check_against_index(self, package: LockedPackage, file: IndexFile, index: Index) -> None:
+        project = index.project(package.name)
+        listed = next((f for f in project.files if f.filename == file.filename), None)
+        if listed is not None and listed.sha256 and file.sha256 and listed.sha256 != file.sha256:
+            raise UserError(
+                f"{self.lock.path}: {file.filename} has sha256 {file.sha256} in the lock but "
+                f"{listed.sha256} on {redact(project.index_url)}; refusing it: re-lock, or find "
+                "out why the file changed"
+            )
+
+    def _no_wheel(
+        self, package: LockedPackage, release: Release, target: Target, ranking: TagRanking
+    ) -> SdistOnly:
+        if not self.allow_sdist:
+            message = explain_no_wheel(
+                package.name,
+                SpecifierSet(f"=={package.version}"),
+                {release.version: release},
+                target,
+                ranking,
+                allow_pre=True,
+                pinned=True,
+            )
+            raise UserError(f"{target.key}: {message} (or pass --allow-sdist)")
+        sdist = release.sdists[0] if release.sdists else None
+        return SdistOnly(
+            package.name,
+            package.version,
+            sdist.filename if sdist else None,
+            sdist.url if sdist else None,
+            sdist.sha256 if sdist else None,
+        )
+
+    def _dependencies(
+        self,
+        package: LockedPackage,
+        file: IndexFile,
+        env: dict[str, str],
+        present: set[NormalizedName],
+        graph: LockGraph | None,
+    ) -> tuple[NormalizedName, ...]:
+        """The package's edges within the lock's set for the target: its Requires-Dist
+        with the extras it is installed with, and every edge the lock itself records."""
+        meta = self.metadata.get(file)
+        name = canonicalize_name(package.name)
+        if graph is not None:
+            extras = graph.extras.get(package.name, frozenset())
+            recorded = {canonicalize_name(n) for n in graph.edges.get(package.name, ())}
+        else:
+            extras, recorded = satisfied_extras(meta, env, present, file.filename), set()
+        names = recorded | {
+            canonicalize_name(r.name)
+            for r in meta.requires_dist
+            if requirement_applies(r, env, extras, file.filename)
+        }
+        return tuple(sorted((names & present) - {name}))
+
+
+def satisfied_extras(
+    meta: CoreMetadata, env: dict[str, str], present: set[NormalizedName], source: str
+) -> frozenset[str]:
+    """Extras whose every requirement on this target is in the lock's set.
+
+    Locks without edges (pylock.toml as uv exports it, Pipfile.lock, requirements) do not
+    say which extras were asked for; a lock that holds all an extra brings was made with
+    it, and an edge to a package the set holds anyway costs nothing."""
+    chosen = set()
+    for extra in meta.extras:
+        brought = {
+            canonicalize_name(r.name)
+            for r in meta.requires_dist
+            if r.marker is not None
+            and requirement_applies(r, env, frozenset({extra}), source)
+            and not requirement_applies(r, env, frozenset(), source)
+        }
+        if brought and brought <= present:
+            chosen.add(extra)
+    return frozenset(chosen)
+
+
+def _as_index_file(f: LockedFile) -> IndexFile:
+    assert f.filename is not None
+    return IndexFile(f.filename, f.url or "", f.sha256, None, None, f.size, False, None)
+
+
+def _release(package: LockedPackage, files: Sequence[IndexFile]) -> Release:
+    try:
+        version = Version(package.version)
+    except InvalidVersion as exc:
+        raise UserError(f"{package.name}: invalid version {package.version!r}") from exc
+    wheels = []
+    sdists = []
+    for f in files:
+        if f.filename.endswith(".whl"):
+            try:
+                _, _, build, tags = parse_wheel_filename(f.filename)
+            except InvalidWheelFilename as exc:
+                raise UserError(f"{f.filename!r} is not a valid wheel file name ({exc})") from exc
+            wheels.append(Wheel(f, tags, build))
+        else:
+            sdists.append(f)
+    return Release(version, tuple(wheels), tuple(sdists))

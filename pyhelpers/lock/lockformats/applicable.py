@@ -1,0 +1,197 @@
+"""Which locked packages a target gets: markers, uv's forks and its dependency graph."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from ...errors import UserError
+from ...target import markers
+from .fields import _clip, _first_line, _show
+from .model import _FIX, _UV_LOCAL, PYLOCK, UV, LockedPackage, LockFile, UvDependency, UvPackage
+
+
+def applicable_packages(lock: LockFile, env: dict[str, str]) -> list[LockedPackage]:
+    """The packages a target whose complete marker environment is ``env`` installs,
+    sorted by name; a ``UserError`` if the lock does not cover the target."""
+    _check_covered(lock, env)
+    if lock.format == UV:
+        return _uv_applicable(lock, env)
+    for entry in lock.unfetchable:
+        if _holds(lock, entry.marker, env, entry.name):
+            raise UserError(
+                f"{lock.path}: {entry.name} {entry.reason}, and {_describe(env)} needs it;"
+                " convert takes wheels from an index: lock it from one, or drop it"
+            )
+    chosen: dict[str, LockedPackage] = {}
+    for package in lock.packages:
+        if not _holds(lock, package.marker, env, package.name):
+            continue
+        other = chosen.setdefault(package.name, package)
+        if other.version != package.version:
+            raise UserError(
+                f"{lock.path}: {package.name} is locked as both {other.version} and"
+                f" {package.version} for {_describe(env)}; {_FIX[lock.format]}"
+            )
+    return sorted(chosen.values(), key=lambda p: p.name)
+
+
+def _describe(env: Mapping[str, str]) -> str:
+    platform = env.get("sys_platform", "?")
+    machine = env.get("platform_machine", "?")
+    return f"{platform} {machine} Python {env.get('python_full_version', '?')}"
+
+
+def _check_covered(lock: LockFile, env: dict[str, str]) -> None:
+    if lock.requires_python is not None:
+        try:
+            python: Version | None = Version(env.get("python_full_version", ""))
+        except InvalidVersion:
+            python = None
+        if python is not None and not SpecifierSet(lock.requires_python).contains(
+            python, prereleases=True
+        ):
+            raise UserError(
+                f"{lock.path}: the lock requires Python {lock.requires_python}, not {python};"
+                " lock for this Python or choose another --python"
+            )
+    if lock.environments and not any(
+        _holds(lock, marker, env, "the lock's environments") for marker in lock.environments
+    ):
+        raise UserError(
+            f"{lock.path}: the lock covers only {_clip(' or '.join(lock.environments))}, not"
+            f" {_describe(env)}; add this target to the lock's environments and re-lock"
+        )
+
+
+def _holds(lock: LockFile, marker: str | None, env: Mapping[str, str], what: str) -> bool:
+    if marker is None:
+        return True
+    try:
+        return markers.evaluate(
+            marker, env, lock_file=lock.format == PYLOCK, groups=frozenset(lock.default_groups)
+        )
+    except (
+        InvalidMarker,
+        UndefinedComparison,
+        UndefinedEnvironmentName,
+        TypeError,
+        ValueError,
+        RecursionError,
+    ) as exc:
+        raise UserError(
+            f"{lock.path}: the marker {_show(marker)} of {what} cannot be evaluated"
+            f" ({_first_line(exc)}); {_FIX[lock.format]}"
+        ) from None
+
+
+@dataclass(frozen=True)
+class LockGraph:
+    """What a lock with edges (uv.lock) says about a target beyond its package set: the
+    extras each package is installed with and the packages each one depends on."""
+
+    extras: Mapping[str, frozenset[str]]
+    edges: Mapping[str, frozenset[str]]
+
+
+def lock_graph(lock: LockFile, env: dict[str, str]) -> LockGraph | None:
+    """The lock's own edges for a target, or None for formats that have none."""
+    if lock.format != UV:
+        return None
+    _check_covered(lock, env)
+    return _uv_walk(lock, env)[1]
+
+
+def _uv_applicable(lock: LockFile, env: dict[str, str]) -> list[LockedPackage]:
+    reached = _uv_walk(lock, env)[0]
+    return sorted(
+        (entry.locked for entry in reached.values() if entry.locked is not None),
+        key=lambda p: p.name,
+    )
+
+
+def _uv_walk(lock: LockFile, env: dict[str, str]) -> tuple[dict[str, UvPackage], LockGraph]:
+    """Walk uv's graph from the project along the edges whose markers hold.
+
+    uv.lock is universal: a package's presence alone says nothing, only the path to it
+    does (a win32-only edge, a fork per Python version)."""
+    graph = lock.uv_graph
+    by_name: dict[str, list[int]] = {}
+    for number, entry in enumerate(graph):
+        by_name.setdefault(entry.name, []).append(number)
+    roots = [n for n, entry in enumerate(graph) if entry.kind in _UV_LOCAL]
+    if not roots:  # no project in the lock: every package whose fork fits is wanted
+        roots = [n for n, entry in enumerate(graph) if _fork_holds(lock, entry, env)]
+    todo: list[tuple[int, str | None]] = [(n, None) for n in roots]
+    seen = set(todo)
+    reached: dict[str, UvPackage] = {}
+    extras: dict[str, set[str]] = {}
+    edges: dict[str, set[str]] = {}
+    while todo:
+        number, extra = todo.pop()
+        entry = graph[number]
+        if entry.kind not in _UV_LOCAL:
+            if entry.locked is None:
+                raise UserError(
+                    f"{lock.path}: {entry.name} comes from {entry.kind}, and {_describe(env)}"
+                    " needs it; convert takes wheels from an index: lock it from one"
+                )
+            other = reached.setdefault(entry.name, entry)
+            if other is not entry:
+                raise UserError(
+                    f"{lock.path}: {entry.name} is reached as both {other.version} and"
+                    f" {entry.version} for {_describe(env)}; {_FIX[lock.format]}"
+                )
+        if extra is not None:
+            extras.setdefault(entry.name, set()).add(extra)
+        for edge in (
+            entry.dependencies
+            if extra is None
+            else dict(entry.optional_dependencies).get(extra, ())
+        ):
+            if not _holds(lock, edge.marker, env, f"{entry.name}'s dependency {edge.name}"):
+                continue
+            target = _uv_edge_target(lock, graph, by_name, entry, edge, env)
+            edges.setdefault(entry.name, set()).add(graph[target].name)
+            for item in [(target, None), *((target, x) for x in edge.extras)]:
+                if item not in seen:
+                    seen.add(item)
+                    todo.append(item)
+    return reached, LockGraph(
+        {name: frozenset(chosen) for name, chosen in extras.items()},
+        {name: frozenset(names) for name, names in edges.items()},
+    )
+
+
+def _fork_holds(lock: LockFile, entry: UvPackage, env: dict[str, str]) -> bool:
+    return not entry.resolution_markers or any(
+        _holds(lock, marker, env, entry.name) for marker in entry.resolution_markers
+    )
+
+
+def _uv_edge_target(
+    lock: LockFile,
+    graph: tuple[UvPackage, ...],
+    by_name: dict[str, list[int]],
+    entry: UvPackage,
+    edge: UvDependency,
+    env: dict[str, str],
+) -> int:
+    """The entry an edge names: by version and source when uv forked, else by name."""
+    candidates = by_name.get(edge.name, [])
+    if edge.version is not None:
+        candidates = [n for n in candidates if graph[n].version == edge.version]
+    if edge.source is not None:
+        candidates = [n for n in candidates if graph[n].source == edge.source]
+    if len(candidates) > 1:
+        candidates = [n for n in candidates if _fork_holds(lock, graph[n], env)]
+    if len(candidates) == 1:
+        return candidates[0]
+    wanted = edge.name if edge.version is None else f"{edge.name} {edge.version}"
+    count = "no entry" if not candidates else "several entries"
+    raise UserError(
+        f"{lock.path}: {entry.name} depends on {wanted}, for which the lock has {count}"
+        f" for {_describe(env)}; {_FIX[lock.format]}"
+    )

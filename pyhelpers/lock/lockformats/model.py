@@ -1,0 +1,137 @@
+"""What every lock format is read into, and the formats' names."""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from ...errors import UserError
+
+UV = "uv.lock"
+PYLOCK = "pylock.toml"
+POETRY = "poetry.lock"
+PIPFILE = "Pipfile.lock"
+REQUIREMENTS = "requirements.txt"
+
+# The second half of every message about a broken file: the way out.
+_FIX = {
+    UV: "regenerate it with `uv lock`",
+    PYLOCK: "regenerate it (e.g. `uv export --format pylock.toml -o pylock.toml`)",
+    POETRY: "regenerate it with `poetry lock`",
+    PIPFILE: "regenerate it with `pipenv lock`",
+    REQUIREMENTS: "fix it or regenerate it (e.g. `uv export --format requirements.txt`)",
+}
+
+# uv source kinds that are the user's own code (the project, workspace members, path
+# dependencies): built by the user, so they are walked through but never fetched.
+_UV_LOCAL = ("virtual", "editable", "directory", "path")
+_UV_KINDS = ("registry", "url", "git", *_UV_LOCAL)
+_SHA256 = re.compile(r"sha256:([0-9a-fA-F]{64})")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_PIPFILE_PIN = re.compile(r"==\s*([^\s=*,;]+)")
+
+Table = dict[str, object]
+
+
+@dataclass(frozen=True)
+class LockedFile:
+    filename: str | None  # None when the lock only gives a hash (Pipfile.lock, requirements)
+    url: str | None  # absolute URL when the lock has one (uv.lock, pylock.toml), else None
+    sha256: str | None  # lowercase hex
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    name: str  # PEP 503 normalized
+    version: str  # PEP 440 normal form
+    files: tuple[LockedFile, ...]  # sdist and wheels as listed; hash-only formats: one per hash
+    index: str | None  # the index URL the lock names for this package; None: the default
+    marker: str | None = None  # when this entry applies; None: always (and for uv.lock)
+
+
+@dataclass(frozen=True)
+class Unfetchable:
+    """An entry no index can serve (git, a local file, no pinned version).
+
+    Kept rather than refused at read time: it only matters for targets it applies to,
+    e.g. Pipfile.lock's unpinned win32-only packages on a Linux target."""
+
+    name: str
+    marker: str | None
+    reason: str  # completes "<name> ...", e.g. "comes from git"
+
+
+@dataclass(frozen=True)
+class UvDependency:
+    name: str
+    version: str | None = None
+    source: str | None = None  # the source table as canonical JSON, as in UvPackage.source
+    marker: str | None = None
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class UvPackage:
+    """One ``[[package]]`` of uv.lock, with the edges needed to walk the graph."""
+
+    name: str
+    version: str | None  # uv omits it for a project with a dynamic version
+    source: str  # canonical JSON of the source table
+    kind: str  # the source's key: registry, url, git, virtual, editable, directory, path
+    resolution_markers: tuple[str, ...]
+    dependencies: tuple[UvDependency, ...]
+    optional_dependencies: tuple[tuple[str, tuple[UvDependency, ...]], ...]
+    locked: LockedPackage | None  # None for the user's own code and for git sources
+
+
+@dataclass(frozen=True)
+class LockFile:
+    path: str
+    format: str  # "uv.lock" | "pylock.toml" | "poetry.lock" | "Pipfile.lock" | "requirements.txt"
+    packages: tuple[LockedPackage, ...]
+    indexes: tuple[str, ...]  # index URLs the lock declares, in order; may be empty
+    requires_python: str | None = None  # uv.lock / pylock.toml: targets outside are refused
+    # pylock `environments`, uv `supported-markers`: the lock covers only targets where
+    # one of these holds.
+    environments: tuple[str, ...] = ()
+    default_groups: tuple[str, ...] = ()  # pylock: `dependency_groups` for its markers
+    unfetchable: tuple[Unfetchable, ...] = ()
+    skipped: tuple[str, ...] = ()  # local projects and path dependencies: never fetched
+    uv_graph: tuple[UvPackage, ...] = ()  # uv.lock only: every [[package]] in file order
+
+
+@dataclass(frozen=True)
+class _Source:
+    path: str
+    format: str
+
+    def error(self, where: str, problem: str) -> UserError:
+        place = f"{self.path}: {where}: " if where else f"{self.path}: "
+        return UserError(f"{place}{problem}; {_FIX[self.format]}")
+
+    @property
+    def table(self) -> str:
+        """A mapping, in the words of the file's own syntax."""
+        return "an object" if self.format == PIPFILE else "a table"
+
+    def kind(self, value: object) -> str:
+        word = _kind(value)
+        return self.table if word == "a table" else word
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, datetime | date | time):
+        return "a date-time"
+    return "null" if value is None else type(value).__name__
