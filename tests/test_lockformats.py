@@ -439,6 +439,22 @@ BROKEN = [
         "sha256:<64",
     ),
     ("poetry.lock", '[[package]]\nname = "a"\nversion = 1\n' + POETRY_TAIL, "should be a string"),
+    (
+        "poetry.lock",
+        '[[package]]\nname = "a"\nversion = "1"\noptional = "yes"\n' + POETRY_TAIL,
+        "package 1 (a): 'optional' should be a boolean, not a string",
+    ),
+    (
+        "pylock.toml",
+        'lock-version = "1.0"\ncreated-by = "x"\nenvironments = [3]\npackages = []\n',
+        "'environments' should list strings, found an integer",
+    ),
+    (
+        "uv.lock",
+        UV_HEADER + '[[package]]\nname = "a"\nversion = "1"\nsource = { virtual = "." }\n'
+        'dependencies = [{ name = "b", extra = "x" }]\n',
+        "package 1 (a) dependencies 1: 'extra' should be an array, not a string",
+    ),
     ("Pipfile.lock", "[]", "expected an object, found an array"),
     ("Pipfile.lock", "{", "not valid JSON"),
     ("Pipfile.lock", '{"_meta": {}, "develop": {}}', "'default' is missing"),

@@ -78,6 +78,8 @@ def _plan(shape: type[Any]) -> tuple[tuple[str, str, _Reader], ...]:
         key = field.metadata.get("key", field.name.replace("_", "-"))
         hint = hints[field.name]
         if hint is bool:
+            if field.default is dataclasses.MISSING:
+                raise TypeError(f"{shape.__name__}.{field.name}: a bool needs a default")
             reader = _reader_for_bool(field.default)
         elif hint in _READERS:
             reader = _READERS[hint]
