@@ -231,9 +231,9 @@ rec {
     + lib.concatMapStringsSep "\n" line problems
     + "\ngive each a package (or null to leave it missing) and evaluate again:\n"
     + "  sonameOverrides = {\n"
-    + lib.concatMapStrings (s: "    ${lib.escapeNixString s} = null; # or pkgs.<package>\n") sonames
+    + lib.concatMapStrings (s: "    ${lib.strings.escapeNixString s} = null; # or pkgs.<package>\n") sonames
     + "  };\n"
-    + "or leave them all missing: ignoreMissing = [ ${lib.concatMapStringsSep " " lib.escapeNixString sonames} ];";
+    + "or leave them all missing: ignoreMissing = [ ${lib.concatMapStringsSep " " lib.strings.escapeNixString sonames} ];";
 
   # For a set of lock entries (name -> { filename, facts }): `guard name entry value` is
   # value, or, when that entry has an unresolved soname of its own, the one message that

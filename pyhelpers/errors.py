@@ -1,7 +1,5 @@
 """The one exception type users see: a one-line message that says what to do."""
 
-import re
-
 
 class UserError(Exception):
     """A failure caused by input or environment, reported as a single line.
@@ -12,6 +10,11 @@ class UserError(Exception):
 
     exit_code = 1
 
+    def __init__(self, message: str) -> None:
+        # Escaped here, once for every reader: a name, key or value quoted from input can
+        # never break the message into lines or forge output, whoever raised it.
+        super().__init__(printable(message))
+
 
 class UsageError(UserError):
     """The command line itself is wrong (exit 2, like argparse)."""
@@ -19,13 +22,20 @@ class UsageError(UserError):
     exit_code = 2
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def printable(text: str) -> str:
-    """``text`` with control characters escaped: a hostile name quoted in a message must
-    not break it into lines or forge output."""
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
+    """``text`` with every character that could break a line, move the cursor or reorder
+    the text escaped as ``repr`` escapes it (``\\n``, ``\\x1b``, ``\\u2028``, ``\\u202e``):
+    the one helper for input quoted in a message."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def quoted(value: object, limit: int = 60) -> str:
+    """A value from input as a message shows it: ``repr``-quoted, escaped, cut to about
+    ``limit`` characters."""
+    text = printable(repr(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def brief(text: str, limit: int = 160) -> str:

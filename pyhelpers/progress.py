@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from .errors import printable
+
 # tqdm costs about 60 ms to import: only a terminal pays for it, and only once a long
 # step starts.
 
@@ -64,11 +66,12 @@ class Progress:
             elif self.enabled and line is not None:
                 width = len(str(self._total))
                 count = f"[{self._count:>{width}}/{self._total}] " if self._total else ""
-                self.stream.write(f"{count}{line}\n")
+                self.stream.write(f"{count}{printable(line)}\n")
                 self.stream.flush()
 
     def note(self, line: str) -> None:
         """A line that must be seen (a retry), above the live lines when there are any."""
+        line = printable(line)
         with self._lock:
             if self.live and (self._overall is not None or self._status is not None):
                 from tqdm import tqdm

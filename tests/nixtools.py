@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +17,49 @@ REPO = NIX.parents[1]
 # No binary cache can be reached here; builds run as root so they can use host tools
 # under /root (the stand-in's Python and patchelf).
 OPTIONS = ["--option", "substituters", "", "--option", "build-users-group", ""]
+
+
+def _real_lib() -> str | None:
+    """MANYLINUX_NIX_TEST_NIXPKGS_LIB as an absolute lib folder (a nixpkgs.lib or nixpkgs
+    checkout's root is taken for its lib/), or None for the stand-in."""
+    given = os.environ.get("MANYLINUX_NIX_TEST_NIXPKGS_LIB", "")
+    if not given:
+        return None
+    folder = Path(given).resolve()
+    if not (folder / "default.nix").is_file() and (folder / "lib" / "default.nix").is_file():
+        folder = folder / "lib"
+    if not (folder / "fixed-points.nix").is_file():
+        raise RuntimeError(
+            f"MANYLINUX_NIX_TEST_NIXPKGS_LIB={given}: not a nixpkgs lib folder "
+            "(no fixed-points.nix); give nixpkgs.lib's lib/ or nixpkgs' lib/"
+        )
+    # tests/nix/lib.nix reads the variable; Nix wants an absolute path.
+    os.environ["MANYLINUX_NIX_TEST_NIXPKGS_LIB"] = str(folder)
+    return str(folder)
+
+
+REAL_LIB = _real_lib()
+
+
+def _nix_has(builtin: str) -> bool:
+    if shutil.which("nix-instantiate") is None:
+        return False
+    done = subprocess.run(
+        ["nix-instantiate", "--eval", "--expr", f"builtins ? {builtin}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() == "true"
+
+
+# The real lib.fileset reads file types with builtins.readFileType (Nix 2.14); Debian's
+# Nix 2.8 lacks it, so with the real lib those evaluations are skipped, and say why.
+needs_real_fileset = pytest.mark.skipif(
+    REAL_LIB is not None and not _nix_has("readFileType"),
+    reason="the real nixpkgs lib.fileset needs builtins.readFileType (Nix 2.14+), "
+    "which this Nix lacks",
+)
 
 needs_nix = pytest.mark.skipif(
     shutil.which("nix-build") is None, reason="needs nix-build (apt-get install nix-bin)"

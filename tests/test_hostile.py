@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import zipfile
@@ -236,6 +237,34 @@ def test_ctrl_c_during_lock_leaves_the_old_lock(
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "wheels") == ["wheels.lock.json"]
 
 
+def test_ctrl_c_at_any_moment_of_start_up_is_quiet() -> None:
+    """SIGINT at 40 moments of start-up (imports, parsing, the run, exit): exit 130 and
+    no traceback once our first line has run. `-S` keeps Python's own start-up (site,
+    which no package of ours can reach) short, so the moments fall in ours."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO), sysconfig.get_paths()["purelib"]]),
+    }
+    codes = []
+    for step in range(40):
+        proc = subprocess.Popen(
+            [sys.executable, "-S", "-m", "pyhelpers.cli", "lock", "--help"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        time.sleep(step * 0.004)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert "pyhelpers" not in err, err  # a traceback through our code
+        if proc.returncode == 130:
+            assert err == "manylinux-nix: interrupted; no file was changed\n", err
+        codes.append(proc.returncode)
+    # Some landed in our start-up, some after the help was printed (0).
+    assert 130 in codes, codes
+
+
 def test_concurrent_runs_sharing_the_cache_do_not_corrupt_it(
     project: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
 ) -> None:
@@ -300,7 +329,7 @@ def test_hostile_strings_in_a_lock_stay_literal_in_nix(tmp_path: Path) -> None:
     }
     path = tmp_path / "wheels.lock.json"
     path.write_text(json.dumps(lock))
-    nixlib = f"(import {REPO}/nixlib {{ lib = import {REPO}/tests/nix/standin-lib.nix; }})"
+    nixlib = f"(import {REPO}/nixlib {{ lib = import {REPO}/tests/nix/lib.nix; }})"
     got = nix_eval(
         f"let l = {nixlib}.readLock {path}; in [ (builtins.head l.requirements) "
         'l.targets."x86_64-linux/3.11".packages.app.url ]'

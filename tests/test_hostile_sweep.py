@@ -261,6 +261,14 @@ def drip(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(1)
 
 
+def header_drip(handler: BaseHTTPRequestHandler) -> None:
+    """A byte a second of the status line and headers: no socket read ever times out."""
+    for byte in b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Slow: " + b"x" * 100:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(1)
+
+
 def silent(handler: BaseHTTPRequestHandler) -> None:
     time.sleep(120)
 
@@ -282,7 +290,8 @@ def gzip_bomb(handler: BaseHTTPRequestHandler) -> None:
     ("route", "words"),
     [
         (drip, "stalled"),
-        (silent, "no answer"),
+        (header_drip, "no answer within 2 s"),
+        (silent, "no answer within 2 s"),
         (retry_after, "asked to wait 3600 s"),
     ],
 )
@@ -303,6 +312,54 @@ def test_a_slow_or_stubborn_server_ends_in_bounded_time(
     one_line_error(err)
     assert words in err
     assert elapsed < 40, elapsed  # the deadline over all retries: 4 x 2 s, at least 30 s
+
+
+def test_a_header_drip_ends_within_the_promised_bound(
+    scripted: Callable[[dict[str, Handler]], Scripted], run: Run, tmp_path: Path
+) -> None:
+    """The README: at most 4x the timeout, 30 s at least, per URL, whatever the server."""
+    server = scripted({"/simple/": header_drip})
+    start = time.monotonic()
+    code, _, err = run(*lock_args(f"{server.url}/simple/", tmp_path / "l.json", "--timeout", "5"))
+    elapsed = time.monotonic() - start
+    assert code == 1
+    one_line_error(err)
+    assert "no answer within 5 s" in err or "within the 30 s one URL gets" in err, err
+    assert elapsed < 35, elapsed
+
+
+def test_a_retry_after_beyond_the_cap_ends_the_run_at_once(
+    scripted: Callable[[dict[str, Handler]], Scripted], run: Run, tmp_path: Path
+) -> None:
+    """With the default timeout the deadline would allow a 60 s wait; we do not wait."""
+    server = scripted({"/simple/": retry_after})
+    start = time.monotonic()
+    code, _, err = run(*lock_args(f"{server.url}/simple/", tmp_path / "l.json", "--retries", "2"))
+    assert time.monotonic() - start < 10
+    assert code == 1
+    one_line_error(err)
+    assert "the index asked to wait 3600 s, more than the 60 s we wait" in err
+    assert "retrying" not in err
+
+
+def test_a_timeout_message_names_the_time_that_applied(
+    scripted: Callable[[dict[str, Handler]], Scripted],
+) -> None:
+    """--timeout 5 cut short by the URL's deadline says the deadline, not a made-up 3 s."""
+    from pyhelpers.index.http import HttpClient
+
+    class ShortDeadline(HttpClient):
+        @property
+        def deadline(self) -> float:
+            return 3.0
+
+    server = scripted({"/simple/": silent})
+    with pytest.raises(UserError) as info:
+        ShortDeadline(timeout=(5.0, 5.0), retries=0).get(f"{server.url}/simple/")
+    assert "no answer within the 3 s one URL gets over all its tries" in str(info.value)
+    with pytest.raises(UserError) as info:
+        HttpClient(timeout=(1.0, 1.5), retries=0).get(f"{server.url}/simple/")
+    assert "no answer within 1.5 s" in str(info.value)
 
 
 def test_a_gzip_bomb_is_refused_in_bounded_memory(

@@ -242,7 +242,7 @@ def test_lock_without_the_target_names_what_it_has(tmp_path: Path) -> None:
 
 
 def test_soname_resolution_prefers_new_names_and_falls_back_to_old_ones() -> None:
-    nixlib = "(import ./nixlib { lib = import ./tests/nix/standin-lib.nix; })"
+    nixlib = "(import ./nixlib { lib = import ./tests/nix/lib.nix; })"
     got = nix_eval(
         f"""[ ({nixlib}.libraryFor {{ libx11 = "new"; xorg.libX11 = "old"; }} "libX11.so.6")
               ({nixlib}.libraryFor {{ xorg.libX11 = "old"; }} "libX11.so.6")
@@ -264,7 +264,7 @@ def test_fetch_pypi_wheel_has_closed_arguments_like_fetchpypi() -> None:
     assert nix_eval(call % 'format = "wheel";') == "a-1-py3-none-any.whl"
 
 
-NIXLIB = "(import ./nixlib { lib = import ./tests/nix/standin-lib.nix; })"
+NIXLIB = "(import ./nixlib { lib = import ./tests/nix/lib.nix; })"
 
 
 def _native(pkgs: str, *sonames: str) -> str:
@@ -310,7 +310,7 @@ def test_a_mapped_name_counts_only_while_its_version_ships_the_soname() -> None:
 
 def test_standin_escape_shell_arg_quotes_only_when_needed_as_nixpkgs_lib_does() -> None:
     got = nix_eval(
-        "let lib = import ./tests/nix/standin-lib.nix; in map lib.escapeShellArg "
+        "let lib = import ./tests/nix/lib.nix; in map lib.escapeShellArg "
         """[ "/nix/store/abc-x/lib" "a b" "" "it's" "x$y" ]"""
     )
     assert got == ["/nix/store/abc-x/lib", "'a b'", "''", "'it'\\''s'", "'x$y'"]

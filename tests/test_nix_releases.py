@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from nixtools import NIX, REPO, needs_nix, nix_build
+from nixtools import NIX, REPO, needs_nix, needs_real_fileset, nix_build
 
 RELEASES = json.loads((REPO / "pyhelpers/data/nixpkgs-releases.json").read_text())
 HOOK_NIX = (REPO / "nixlib/manylinux-hook.nix").read_text()
@@ -53,6 +53,7 @@ def test_floors_are_below_every_release() -> None:
 
 
 @needs_nix
+@needs_real_fileset  # nixlib/cli.nix takes its source with lib.fileset.toSource
 @pytest.mark.parametrize("release", sorted(RELEASES["releases"]))
 def test_cli_builds_on_every_supported_release(release: str, tmp_path: Path) -> None:
     done = build_cli(REPO, release, tmp_path / "cli")
@@ -66,6 +67,7 @@ def test_cli_builds_on_every_supported_release(release: str, tmp_path: Path) -> 
 
 
 @needs_nix
+@needs_real_fileset
 def test_a_bound_above_the_release_fails_the_build_as_in_nixpkgs(tmp_path: Path) -> None:
     """The failure every wheel build hit on 25.05 and 25.11: packaging>=26.1."""
     repo = tmp_path / "repo"

@@ -176,3 +176,17 @@ def test_a_distribution_library_folder_is_not_taken_for_glibc(
     plain = compile_so(tmp_path / "plain/_y.so", PLAIN_LIBRARY, add_needed=("libm.so.6",))
     assert main(["verify", str(plain.parent), "--glibc-dir", str(nix_glibc)]) == 0
     assert "not glibc's" not in capsys.readouterr().err
+
+
+def test_an_elf_file_that_cannot_be_read_is_a_problem_not_a_pass(
+    tmp_path: Path, glibc_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cut short, its DT_NEEDED (a missing library) cannot be read: that is no pass."""
+    so = compile_so(tmp_path / "site" / "ext.so", PLAIN_LIBRARY, add_needed=("libmissing.so.1",))
+    so.write_bytes(so.read_bytes()[: so.stat().st_size // 3])
+    assert main(["verify", str(tmp_path / "site"), "--glibc-dir", str(glibc_dir), "-v"]) == 1
+    err = capsys.readouterr().err
+    assert "ext.so: starts like an ELF file but cannot be read (" in err, err
+    assert main(["verify", str(so), "--glibc-dir", str(glibc_dir), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["files"] == 1 and "cannot be read" in report["problems"][0], report

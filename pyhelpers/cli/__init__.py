@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
-from ..errors import UserError
+from .. import __version__, quiet_interrupt
+from ..errors import UserError, printable
 from ..index.urls import redact_text
 from ..progress import Progress
 from . import cache, convert, fixvenv, inspect, lock, prefetch, verify
@@ -51,10 +52,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.quiet:
         level = logging.ERROR
-    logging.basicConfig(level=level, format="manylinux-nix: %(message)s", stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLine("manylinux-nix: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler])
     progress = Progress(
         sys.stderr, enabled=not args.quiet, live=None if not args.verbose else False
     )
+    ours = signal.getsignal(signal.SIGINT) is quiet_interrupt
+    if ours:
+        # From here on Ctrl-C is a KeyboardInterrupt, so that partial outputs are removed.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code: int = args.run(args, progress)
         return code
@@ -68,6 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.done()
         print("manylinux-nix: interrupted; no file was changed", file=sys.stderr)
         return 130
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, quiet_interrupt)
+
+
+class _OneLine(logging.Formatter):
+    """Log lines quote names from input too: each record stays one escaped line."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
 
 def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:

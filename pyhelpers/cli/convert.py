@@ -14,6 +14,7 @@ from .common import add_index_options, add_target_options, http_client, targets_
 from .lock import tell_unknown
 
 if TYPE_CHECKING:
+    from ..lock.lockformats.selection import Selection
     from .common import Subcommands
 
 
@@ -59,9 +60,48 @@ def add_parser(sub: Subcommands, parents: list[argparse.ArgumentParser]) -> None
             help="check the lock's URLs and hashes against the index too (by default a lock "
             "that has them needs no index)",
         )
+        add_selection_options(conv)
         add_target_options(conv)
         add_index_options(conv)
         conv.set_defaults(run=run)
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "what is installed (uv.lock)",
+        "uv's flags with uv's meaning. Without them: the runtime dependencies of the "
+        "workspace's root project only, as `uv export --no-default-groups` (and uv2nix's "
+        "deps.default); no dependency group, not even dev.",
+    )
+
+    def names(flag: str, dest: str, helptext: str) -> None:
+        group.add_argument(
+            flag, dest=dest, action="append", default=[], metavar="NAME", help=helptext
+        )
+
+    names("--extra", "extras", "include this extra (again for more)")
+    group.add_argument("--all-extras", action="store_true", help="include every extra")
+    names("--no-extra", "no_extras", "leave this extra out of --all-extras")
+    names("--group", "groups", "include this dependency group")
+    group.add_argument("--all-groups", action="store_true", help="include every group")
+    names("--only-group", "only_groups", "only this group, not the project's own dependencies")
+    names("--package", "packages", "this workspace member instead of the root project")
+    group.add_argument("--all-packages", action="store_true", help="every workspace member")
+
+
+def selection_of(args: argparse.Namespace) -> Selection:
+    from ..lock.lockformats.selection import Selection
+
+    return Selection.of(
+        extras=args.extras,
+        all_extras=args.all_extras,
+        no_extras=args.no_extras,
+        groups=args.groups,
+        all_groups=args.all_groups,
+        only_groups=args.only_groups,
+        packages=args.packages,
+        all_packages=args.all_packages,
+    )
 
 
 def run(args: argparse.Namespace, progress: Progress) -> int:
@@ -74,6 +114,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     from ..wheelfile import file_sha256
 
     source = read_lock(Path(args.lockfile))
+    selection = selection_of(args)
     client = http_client(args, progress)
     default = index_key(args.index_url or (source.indexes[0] if source.indexes else DEFAULT_INDEX))
     urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
@@ -87,6 +128,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         on_progress=progress,
         override_index=args.index_url is not None,
         refresh_index=args.refresh_index,
+        selection=selection,
     )
     locker = Locker(client, indexes[default], progress)
     inspect = args.command == "overrides" or not args.no_inspect
@@ -107,6 +149,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         "source_sha256": source_sha256,
         "allow_sdist": args.allow_sdist,
         "inspect": inspect,
+        "selection": selection.as_dict(),
     }
     indexes_used = sorted(i.urls[0] for i in indexes.values())
     if args.command == "overrides":

@@ -13,6 +13,7 @@ gzip response can inflate to gigabytes), and a download that stalls is cut off.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import socket
@@ -21,16 +22,20 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
 from urllib.parse import SplitResult, urlsplit
 
 import requests
 import urllib3
+import urllib3.connection
+import urllib3.response
 
 from .. import __version__
 from ..errors import UserError
 from .urls import redact, split_credentials
 
 log = logging.getLogger(__name__)
+_R = TypeVar("_R")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 RETRY_AFTER_CAP = 60.0  # seconds: a server asking for an hour gets a minute, and we say so
@@ -73,7 +78,7 @@ class HttpClient:
             raise UserError(f"timeout {self.timeout[1]} is not a positive number of seconds")
         self.session = requests.Session()
         # Retries are ours (below): one line each, a deadline over all of them.
-        adapter = requests.adapters.HTTPAdapter(max_retries=0)
+        adapter = _GuardedAdapter(max_retries=0)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers["User-Agent"] = f"manylinux-nix/{__version__}"
@@ -109,13 +114,14 @@ class HttpClient:
             remaining = self.deadline - (time.monotonic() - start)
             timeout = (min(self.timeout[0], remaining), min(self.timeout[1], remaining))
             log.debug("GET %s", url)
+            _REQUEST.read, _REQUEST.until = timeout[1], start + self.deadline
             try:
                 response = self.session.get(
                     url, headers=dict(headers or {}), auth=auth, timeout=timeout, stream=True
                 )
             except requests.exceptions.Timeout as exc:
                 failure: UserError = UserError(
-                    f"{url}: no answer within {timeout[1]:.0f} s; check the index or try again"
+                    f"{url}: {self._timed_out(exc, timeout)}; check the index or try again"
                 )
                 reason, wait = "no answer (timed out)", self._backoff(attempt)
                 error: Exception = exc
@@ -138,6 +144,14 @@ class HttpClient:
             self._tell(f"retrying {host} ({attempt + 1}/{self.retries}): {reason}")
             time.sleep(wait)
         raise AssertionError("unreachable")
+
+    def _timed_out(self, exc: Exception, timeout: tuple[float, float]) -> str:
+        """What timed out, with the number that applied."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return f"could not connect within {timeout[0]:g} s"
+        if timeout[1] < self.timeout[1]:
+            return f"no answer within the {self.deadline:g} s one URL gets over all its tries"
+        return f"no answer within {timeout[1]:g} s"
 
     def fetch(
         self, url: str, *, headers: Mapping[str, str] | None = None, limit: int, what: str
@@ -189,9 +203,9 @@ class HttpClient:
         if asked is None:
             return self._backoff(attempt), reason
         if asked > RETRY_AFTER_CAP:
-            return RETRY_AFTER_CAP, (
-                f"{reason}, asked to wait {asked:.0f} s; waiting {RETRY_AFTER_CAP:.0f} s"
-            )
+            # Longer than we wait: ending now says so, where waiting the cap and asking
+            # again would only spend the user's retries.
+            return math.inf, f"{reason}, asked to wait {asked:.0f} s"
         return asked, reason
 
     def _tell(self, line: str) -> None:
@@ -199,6 +213,74 @@ class HttpClient:
             self.on_retry(line)
         else:
             log.warning("%s", line)
+
+
+# The request in flight on this thread: its read timeout and the time its URL must be
+# answered by (HttpClient.get sets them, the connections below read them).
+_REQUEST = threading.local()
+
+
+def _guarded_getresponse(conn: urllib3.connection.HTTPConnection, call: Callable[[], _R]) -> _R:
+    """``call`` (the connection's getresponse) with the status line and headers due
+    within the read timeout and the URL's deadline: a socket timeout is per read, so a
+    server that drips a header byte a second would hold the request for ever."""
+    read, until = getattr(_REQUEST, "read", None), getattr(_REQUEST, "until", None)
+    sock = conn.sock
+    if read is None or until is None or not isinstance(sock, socket.socket):
+        return call()
+    fired = threading.Event()
+
+    def cut() -> None:
+        fired.set()
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(max(0.0, min(read, until - time.monotonic())), cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        return call()
+    except Exception as exc:
+        if fired.is_set():
+            # A socket timeout, so that urllib3 and requests report a read timeout.
+            raise TimeoutError("the status line and headers did not arrive in time") from exc
+        raise
+    finally:
+        timer.cancel()
+
+
+class _GuardedHTTPConnection(urllib3.connection.HTTPConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override, unused-ignore]
+        return _guarded_getresponse(self, super().getresponse)
+
+
+class _GuardedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override, unused-ignore]
+        return _guarded_getresponse(self, super().getresponse)
+
+
+class _GuardedHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+_GUARDED_POOLS = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+class _GuardedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter over connections whose header read is bounded in time."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _GUARDED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _GUARDED_POOLS
+        return manager
 
 
 class _Watchdog:
@@ -276,7 +358,10 @@ def status_error(response: requests.Response, what: str, asked: str = "") -> Use
     """A one-line error for an HTTP status we cannot use."""
     error = _status(response.status_code, redact(response.url), what)
     if "asked to wait" in asked:
-        error = UserError(f"{error}; the index {asked.split(', ', 1)[1].split(';')[0]}")
+        error = UserError(
+            f"{error}; the index {asked.split(', ', 1)[1]}, more than the "
+            f"{RETRY_AFTER_CAP:.0f} s we wait"
+        )
     return error
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from packaging.metadata import parse_email
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from ..cache import cache_dir, read_entry, write_entry
-from ..errors import UserError, brief, printable, reason
+from ..errors import UserError, printable, quoted
+from ..target import pep508
 from ..wheelfile import ZIP_ERRORS, zip_reason
 from . import rangezip
 from .download import fetch_file
@@ -50,11 +51,12 @@ def parse_metadata(data: bytes, filename: str) -> CoreMetadata:
     requirements = []
     for text in raw.get("requires_dist", []):
         try:
-            requirements.append(Requirement(text))
-        except (InvalidRequirement, RecursionError) as exc:
+            requirements.append(pep508.requirement(text))
+        except pep508.Invalid as exc:
             raise UserError(
-                f"{printable(filename)}: invalid Requires-Dist {brief(text, 200)!r} ({reason(exc)})"
-            ) from exc
+                f"{printable(filename)}: Requires-Dist {quoted(text, 200)} {exc}; "
+                "the package's metadata is broken: pin another version"
+            ) from None
     extras = {canonicalize_name(e) for e in raw.get("provides_extra", [])}
     for req in requirements:
         extras.update(canonicalize_name(e) for e in _EXTRA_IN_MARKER.findall(str(req.marker)))

@@ -39,6 +39,7 @@ from .lockformats import (
     applicable_packages,
     lock_graph,
 )
+from .lockformats.selection import Selection
 
 
 @dataclass
@@ -57,6 +58,8 @@ class Converter:
     override_index: bool = False
     # --refresh-index: check URLs and hashes the lock gives against the index too.
     refresh_index: bool = False
+    # --extra, --group, --package ...: what the lock is installed with.
+    selection: Selection = field(default_factory=Selection)
 
     def index_for(self, package: LockedPackage) -> Index:
         if self.override_index or package.index is None:
@@ -69,7 +72,7 @@ class Converter:
         python = Version(target.python.full)
         chosen: list[tuple[LockedPackage, IndexFile, str]] = []
         skipped: list[SdistOnly] = []
-        for package in applicable_packages(self.lock, env):
+        for package in applicable_packages(self.lock, env, self.selection):
             self.on_progress(f"{target.key}: {package.name}")
             picked = self._pick(package, target, ranking, python)
             if isinstance(picked, SdistOnly):
@@ -78,7 +81,7 @@ class Converter:
                 chosen.append((package, *picked))
         self.sdist_only[target.key] = skipped
         present = {canonicalize_name(p.name) for p, _, _ in chosen}
-        graph = lock_graph(self.lock, env)
+        graph = lock_graph(self.lock, env, self.selection)
         pins = []
         for package, file, index_url in chosen:
             deps = self._dependencies(package, file, env, present, graph)
@@ -183,16 +186,16 @@ class Converter:
         present: set[NormalizedName],
         graph: LockGraph | None,
     ) -> tuple[NormalizedName, ...]:
-        """The package's edges within the lock's set for the target: its Requires-Dist
-        with the extras it is installed with, and every edge the lock itself records."""
-        meta = self.metadata.get(file)
+        """The package's edges within the lock's set for the target: the edges the lock
+        records (uv.lock's are complete, extras included, so no metadata is fetched and a
+        lock converts offline), else its Requires-Dist with the extras it has."""
         name = canonicalize_name(package.name)
         if graph is not None:
-            extras = graph.extras.get(package.name, frozenset())
             recorded = {canonicalize_name(n) for n in graph.edges.get(package.name, ())}
-        else:
-            extras, recorded = satisfied_extras(meta, env, present, file.filename), set()
-        names = recorded | {
+            return tuple(sorted((recorded & present) - {name}))
+        meta = self.metadata.get(file)
+        extras = satisfied_extras(meta, env, present, file.filename)
+        names = {
             canonicalize_name(r.name)
             for r in meta.requires_dist
             if requirement_applies(r, env, extras, file.filename)

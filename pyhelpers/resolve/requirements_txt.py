@@ -7,11 +7,12 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from ..errors import UserError, brief, reason
+from ..errors import UserError, quoted
 from ..index.urls import redact_text
+from ..target import pep508
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _HASH = re.compile(r"^sha256:([0-9a-fA-F]{64})$")
@@ -145,18 +146,11 @@ def _option(
 def parse_requirement(text: str, where: str) -> Requirement:
     """A PEP 508 requirement naming a version range (a lock needs an index to ask)."""
     try:
-        req = Requirement(text)
-    except (InvalidRequirement, RecursionError) as exc:
-        shown = brief(redact_text(text), 200)
-        raise UserError(f"{where}: invalid requirement {shown!r} ({reason(exc)})") from exc
+        req = pep508.requirement(text)
+    except pep508.Invalid as exc:
+        raise UserError(f"{where}: {quoted(redact_text(text), 200)} {exc}") from None
     if req.url:
         raise UserError(f"{where}: direct URL requirements ({req.name} @ ...) are not supported")
-    for spec in req.specifier:
-        if not spec.version.strip():
-            raise UserError(
-                f"{where}: {brief(redact_text(text), 200)!r} has no version after "
-                f"{spec.operator!r}; write e.g. {req.name}==1.2.3"
-            )
     return req
 
 
@@ -171,7 +165,7 @@ def _requirement(line: str, where: str, out: RequirementsFile) -> None:
     text = _HASH_OPTION.sub("", line).strip()
     if _OTHER_OPTION.search(text):
         raise UserError(
-            f"{where}: only --hash may follow a requirement: {brief(redact_text(text), 200)!r}"
+            f"{where}: only --hash may follow a requirement: {quoted(redact_text(text), 200)}"
         )
     req = parse_requirement(text, where)
     out.requirements.append(req)

@@ -96,6 +96,8 @@ def _stamp(path: str) -> tuple[int, int]:
 # Facts by path and stamp: the same library is met by many files, and a file changed
 # by patchelf since is read again.
 _FACTS: dict[tuple[str, tuple[int, int]], ElfFacts | None] = {}
+# Why a file that starts like ELF could not be read, by path and stamp.
+_UNREADABLE: dict[tuple[str, tuple[int, int]], str] = {}
 
 
 def _facts(path: str) -> ElfFacts | None:
@@ -104,19 +106,22 @@ def _facts(path: str) -> ElfFacts | None:
     except OSError:
         return None
     if key not in _FACTS:
-        _FACTS[key] = _read_facts(path)
+        _FACTS[key] = _read_facts(path, key)
     return _FACTS[key]
 
 
-def _read_facts(path: str) -> ElfFacts | None:
+def _read_facts(path: str, key: tuple[str, tuple[int, int]]) -> ElfFacts | None:
     try:
         with open(path, "rb") as handle:
             if handle.read(4) != MAGIC:
                 return None
             handle.seek(0)
             return read_elf(handle, path)
-    except (OSError, UserError):
-        return None
+    except OSError as exc:
+        _UNREADABLE[key] = f"cannot read ({exc.strerror or exc})"
+    except UserError as exc:
+        _UNREADABLE[key] = str(exc).removeprefix(f"{path}: ")
+    return None
 
 
 def _read_in_parallel(paths: Sequence[Path], jobs: int | None) -> None:
@@ -131,6 +136,17 @@ def _read_in_parallel(paths: Sequence[Path], jobs: int | None) -> None:
     for (path, _), facts in zip(todo, parallel.read_elves(todo, jobs), strict=True):
         key = (str(path), _stamp(str(path)))
         _FACTS[key] = None if isinstance(facts, UserError) else facts
+        if isinstance(facts, UserError):
+            _UNREADABLE[key] = str(facts).removeprefix(f"{path}: ")
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why ``path``, an ELF file by its first bytes, could not be read; None if it was."""
+    try:
+        key = (str(path), _stamp(str(path)))
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or exc})"
+    return _UNREADABLE.get(key)
 
 
 def version_definitions(path: str) -> frozenset[str]:
@@ -191,7 +207,20 @@ def verify(
         venv=not str(root.resolve()).startswith(store_dir() + "/"),
     )
     _read_in_parallel(paths, jobs)
-    parsed = [(path, facts) for path in paths if (facts := _facts(str(path))) is not None]
+    parsed = []
+    for path in paths:
+        facts = _facts(str(path))
+        if facts is not None:
+            parsed.append((path, facts))
+        elif (why := _unreadable(path)) is not None:
+            # It looks like ELF and the loader would try it: never a silent pass.
+            report.files += 1
+            report.problem(
+                path,
+                "an ELF file that cannot be read",
+                "reinstall the package that ships it (the file is damaged or cut short)",
+                detail=f"starts like an ELF file but cannot be read ({why})",
+            )
     loaded = plugins.on_demand(
         plugins.File(plugins.site_relative(str(p)) or str(p), f.soname, f.needed) for p, f in parsed
     )

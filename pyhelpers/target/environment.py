@@ -6,7 +6,7 @@ from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentN
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion
 
-from ..errors import UserError, brief, printable, reason
+from ..errors import UserError, printable, quoted, reason
 from .target import Target
 
 _SYS_PLATFORM = {"linux": "linux", "darwin": "darwin"}
@@ -60,8 +60,8 @@ def marker_holds(
     ) as exc:
         prefix = f"{printable(source)}: " if source else ""
         raise UserError(
-            f"{prefix}the marker {brief(str(marker))!r} cannot be evaluated ({reason(exc, 120)}); "
-            f"{advice}"
+            f"{prefix}the marker {quoted(str(marker), 160)} cannot be evaluated "
+            f"({reason(exc, 120)}); {advice}"
         ) from None
 
 

@@ -14,6 +14,8 @@ from functools import cache, lru_cache
 
 from packaging.markers import InvalidMarker, Marker
 
+from . import pep508
+
 _MEMBERSHIP = re.compile(
     r"""(?P<quote>['"])(?P<name>[^'"]*)(?P=quote)\s+(?P<op>not\s+in|in)\s+"""
     r"""(?P<variable>extras|dependency_groups)\b"""
@@ -43,10 +45,32 @@ def _settled(text: str, sets: Mapping[str, frozenset[str]] | None) -> str:
     return _MEMBERSHIP.sub(replace, text)
 
 
+_EXTRA_TEST = re.compile(
+    r"""\bextra\s*(?P<op>==|!=)\s*(?P<quote>['"])(?P<name>[^'"]*)(?P=quote)"""
+    r"""|(?P<quote2>['"])(?P<name2>[^'"]*)(?P=quote2)\s*(?P<op2>==|!=)\s*extra\b"""
+)
+
+
+def settle_extra(text: str, chosen: frozenset[str]) -> str:
+    """``text`` with each ``extra == 'x'`` test settled for a *set* of chosen values.
+
+    uv.lock names the extras and groups a fork was resolved for in its markers
+    (``extra == 'extra-8-nanochat-gpu' and extra != 'extra-8-nanochat-cpu'``); the
+    marker variable holds one string, so each test is settled before parsing."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group("name") if match.group("op") else match.group("name2")
+        op = match.group("op") or match.group("op2")
+        return _TRUE if (name in chosen) == (op == "==") else _FALSE
+
+    return _EXTRA_TEST.sub(replace, text)
+
+
 @lru_cache(maxsize=4096)
 def parse(text: str) -> Marker:
-    """The marker, or ``InvalidMarker``; accepts PEP 751's variables on any packaging."""
-    return Marker(text if _native() else _settled(text, None))
+    """The marker, or :class:`pep508.Invalid` in our words; accepts PEP 751's variables
+    on any packaging."""
+    return pep508.marker(text if _native() else _settled(text, None))
 
 
 def evaluate(
@@ -77,4 +101,4 @@ def evaluate(
 
 @lru_cache(maxsize=4096)
 def _parse_plain(text: str) -> Marker:
-    return Marker(text)
+    return pep508.marker(text)

@@ -28,7 +28,8 @@ in
 rec {
   inherit fix extends callPackageWith makeScope;
   escape = list: builtins.replaceStrings list (map (c: "\\${c}") list);
-  escapeNixString = s: escape [ "$" ] (builtins.toJSON s);
+  # Only under `strings`, as in the real lib: its top level does not export it.
+  strings.escapeNixString = s: escape [ "$" ] (builtins.toJSON s);
   attrByPath =
     path: default: set:
     if path == [ ] then

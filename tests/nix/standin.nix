@@ -18,7 +18,7 @@
   overlays ? [ ],
 }:
 let
-  lib = import ./standin-lib.nix;
+  lib = import ./lib.nix;
   hostPath = "/usr/bin:/bin";
   releases = (import ../../nixlib/data.nix).releases;
   packageVersions =

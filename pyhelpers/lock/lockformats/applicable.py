@@ -11,14 +11,20 @@ from ...errors import UserError
 from ...target import markers
 from .fields import _clip, _first_line, _show
 from .model import _FIX, _UV_LOCAL, PYLOCK, UV, LockedPackage, LockFile, UvDependency, UvPackage
+from .selection import Selection, conflict_item
+
+DEFAULT = Selection()
 
 
-def applicable_packages(lock: LockFile, env: dict[str, str]) -> list[LockedPackage]:
-    """The packages a target whose complete marker environment is ``env`` installs,
-    sorted by name; a ``UserError`` if the lock does not cover the target."""
+def applicable_packages(
+    lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT
+) -> list[LockedPackage]:
+    """The packages a target whose complete marker environment is ``env`` installs with
+    ``selection``, sorted by name; a ``UserError`` if the lock does not cover the target."""
     _check_covered(lock, env)
     if lock.format == UV:
-        return _uv_applicable(lock, env)
+        return _uv_applicable(lock, env, selection)
+    _no_selection(lock, selection)
     for entry in lock.unfetchable:
         if _holds(lock, entry.marker, env, entry.name):
             raise UserError(
@@ -36,6 +42,14 @@ def applicable_packages(lock: LockFile, env: dict[str, str]) -> list[LockedPacka
                 f" {package.version} for {_describe(env)}; {_FIX[lock.format]}"
             )
     return sorted(chosen.values(), key=lambda p: p.name)
+
+
+def _no_selection(lock: LockFile, selection: Selection) -> None:
+    if not selection.is_default:
+        raise UserError(
+            f"{lock.path}: --extra, --group and --package choose from a uv.lock; a "
+            f"{lock.format} holds what it installs already: drop those flags"
+        )
 
 
 def _describe(env: Mapping[str, str]) -> str:
@@ -66,9 +80,17 @@ def _check_covered(lock: LockFile, env: dict[str, str]) -> None:
         )
 
 
-def _holds(lock: LockFile, marker: str | None, env: Mapping[str, str], what: str) -> bool:
+def _holds(
+    lock: LockFile,
+    marker: str | None,
+    env: Mapping[str, str],
+    what: str,
+    chosen: frozenset[str] | None = None,
+) -> bool:
     if marker is None:
         return True
+    if chosen is not None:
+        marker = markers.settle_extra(marker, chosen)
     try:
         return markers.evaluate(
             marker, env, lock_file=lock.format == PYLOCK, groups=frozenset(lock.default_groups)
@@ -96,35 +118,41 @@ class LockGraph:
     edges: Mapping[str, frozenset[str]]
 
 
-def lock_graph(lock: LockFile, env: dict[str, str]) -> LockGraph | None:
+def lock_graph(
+    lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT
+) -> LockGraph | None:
     """The lock's own edges for a target, or None for formats that have none."""
     if lock.format != UV:
         return None
     _check_covered(lock, env)
-    return _uv_walk(lock, env)[1]
+    return _uv_walk(lock, env, selection)[1]
 
 
-def _uv_applicable(lock: LockFile, env: dict[str, str]) -> list[LockedPackage]:
-    reached = _uv_walk(lock, env)[0]
+def _uv_applicable(
+    lock: LockFile, env: dict[str, str], selection: Selection
+) -> list[LockedPackage]:
+    reached = _uv_walk(lock, env, selection)[0]
     return sorted(
         (entry.locked for entry in reached.values() if entry.locked is not None),
         key=lambda p: p.name,
     )
 
 
-def _uv_walk(lock: LockFile, env: dict[str, str]) -> tuple[dict[str, UvPackage], LockGraph]:
-    """Walk uv's graph from the project along the edges whose markers hold.
+def _uv_walk(
+    lock: LockFile, env: dict[str, str], selection: Selection
+) -> tuple[dict[str, UvPackage], LockGraph]:
+    """Walk uv's graph from the selected projects along the edges whose markers hold.
 
     uv.lock is universal: a package's presence alone says nothing, only the path to it
-    does (a win32-only edge, a fork per Python version)."""
+    does (a win32-only edge, a fork per Python version, a fork per conflicting extra)."""
     graph = lock.uv_graph
     by_name: dict[str, list[int]] = {}
     for number, entry in enumerate(graph):
         by_name.setdefault(entry.name, []).append(number)
-    roots = [n for n, entry in enumerate(graph) if entry.kind in _UV_LOCAL]
+    roots = uv_roots(lock, selection)
+    todo, chosen = _root_items(lock, roots, selection)
     if not roots:  # no project in the lock: every package whose fork fits is wanted
-        roots = [n for n, entry in enumerate(graph) if _fork_holds(lock, entry, env)]
-    todo: list[tuple[int, str | None]] = [(n, None) for n in roots]
+        todo = [(n, None) for n, entry in enumerate(graph) if _fork_holds(lock, entry, env, chosen)]
     seen = set(todo)
     reached: dict[str, UvPackage] = {}
     extras: dict[str, set[str]] = {}
@@ -144,16 +172,12 @@ def _uv_walk(lock: LockFile, env: dict[str, str]) -> tuple[dict[str, UvPackage],
                     f"{lock.path}: {entry.name} is reached as both {other.version} and"
                     f" {entry.version} for {_describe(env)}; {_FIX[lock.format]}"
                 )
-        if extra is not None:
+        if extra is not None and not extra.startswith(_GROUP):
             extras.setdefault(entry.name, set()).add(extra)
-        for edge in (
-            entry.dependencies
-            if extra is None
-            else dict(entry.optional_dependencies).get(extra, ())
-        ):
-            if not _holds(lock, edge.marker, env, f"{entry.name}'s dependency {edge.name}"):
+        for edge in _edges(entry, extra):
+            if not _holds(lock, edge.marker, env, f"{entry.name}'s dependency {edge.name}", chosen):
                 continue
-            target = _uv_edge_target(lock, graph, by_name, entry, edge, env)
+            target = _uv_edge_target(lock, graph, by_name, entry, edge, env, chosen)
             edges.setdefault(entry.name, set()).add(graph[target].name)
             for item in [(target, None), *((target, x) for x in edge.extras)]:
                 if item not in seen:
@@ -165,10 +189,96 @@ def _uv_walk(lock: LockFile, env: dict[str, str]) -> tuple[dict[str, UvPackage],
     )
 
 
-def _fork_holds(lock: LockFile, entry: UvPackage, env: dict[str, str]) -> bool:
+def _fork_holds(
+    lock: LockFile, entry: UvPackage, env: dict[str, str], chosen: frozenset[str]
+) -> bool:
     return not entry.resolution_markers or any(
-        _holds(lock, marker, env, entry.name) for marker in entry.resolution_markers
+        _holds(lock, marker, env, entry.name, chosen) for marker in entry.resolution_markers
     )
+
+
+# A walk item's second part: None for a package's dependencies, an extra's name, or
+# _GROUP + a dependency group's name.
+_GROUP = "group:"
+
+
+def _edges(entry: UvPackage, part: str | None) -> tuple[UvDependency, ...]:
+    if part is None:
+        return entry.dependencies
+    if part.startswith(_GROUP):
+        return dict(entry.dev_dependencies).get(part.removeprefix(_GROUP), ())
+    return dict(entry.optional_dependencies).get(part, ())
+
+
+def uv_roots(lock: LockFile, selection: Selection) -> list[int]:
+    """The graph entries of the projects a selection installs: the workspace root by
+    default, the named members with --package, all members with --all-packages."""
+    graph = lock.uv_graph
+    local = [n for n, entry in enumerate(graph) if entry.kind in _UV_LOCAL]
+    root = [n for n in local if graph[n].location == "."]
+    members = set(lock.uv_members) or {graph[n].name for n in root}
+    if selection.all_packages:
+        wanted = members
+    elif selection.packages:
+        unknown = sorted(selection.packages - members)
+        if unknown:
+            raise UserError(
+                f"{lock.path}: --package {unknown[0]} is not a member of the workspace"
+                f" (members: {_clip(', '.join(sorted(members)))})"
+            )
+        wanted = set(selection.packages)
+    else:
+        return root or local  # a lock of path projects only: each of them
+    return [n for n in local if graph[n].name in wanted]
+
+
+def _root_items(
+    lock: LockFile, roots: list[int], selection: Selection
+) -> tuple[list[tuple[int, str | None]], frozenset[str]]:
+    """The walk's first items, and the extras and groups chosen, as uv's markers name
+    them; an extra or group no selected project has, or two in conflict, are errors."""
+    graph = lock.uv_graph
+    items: list[tuple[int, str | None]] = []
+    chosen: set[tuple[str, str, str]] = set()
+    for number in roots:
+        entry = graph[number]
+        if selection.wants_project:
+            items.append((number, None))
+            for extra, _ in entry.optional_dependencies:
+                if selection.wants_extra(extra):
+                    items.append((number, extra))
+                    chosen.add((entry.name, "extra", extra))
+        for group, _ in entry.dev_dependencies:
+            if selection.wants_group(group):
+                items.append((number, _GROUP + group))
+                chosen.add((entry.name, "group", group))
+    _check_known(lock, roots, selection, chosen)
+    for conflict in lock.uv_conflicts:
+        clash = sorted(item for item in conflict if item in chosen)
+        if len(clash) > 1:
+            (package, kind, first), (_, _, second) = clash[0], clash[1]
+            raise UserError(
+                f"{lock.path}: the {kind}s {first} and {second} of {package} conflict"
+                " (the lock's conflicts say so); choose one of them"
+            )
+    return items, frozenset(conflict_item(*item) for item in chosen)
+
+
+def _check_known(
+    lock: LockFile,
+    roots: list[int],
+    selection: Selection,
+    chosen: set[tuple[str, str, str]],
+) -> None:
+    asked = [("extra", name) for name in sorted(selection.extras) if selection.wants_project]
+    asked += [("group", name) for name in sorted(selection.groups | selection.only_groups)]
+    for kind, name in asked:
+        if not any(item[1:] == (kind, name) for item in chosen):
+            projects = ", ".join(sorted(lock.uv_graph[n].name for n in roots)) or "none"
+            raise UserError(
+                f"{lock.path}: no selected project ({_clip(projects)}) has the {kind} {name};"
+                " check the name, or choose the project with --package or --all-packages"
+            )
 
 
 def _uv_edge_target(
@@ -178,6 +288,7 @@ def _uv_edge_target(
     entry: UvPackage,
     edge: UvDependency,
     env: dict[str, str],
+    chosen: frozenset[str],
 ) -> int:
     """The entry an edge names: by version and source when uv forked, else by name."""
     candidates = by_name.get(edge.name, [])
@@ -186,7 +297,7 @@ def _uv_edge_target(
     if edge.source is not None:
         candidates = [n for n in candidates if graph[n].source == edge.source]
     if len(candidates) > 1:
-        candidates = [n for n in candidates if _fork_holds(lock, graph[n], env)]
+        candidates = [n for n in candidates if _fork_holds(lock, graph[n], env, chosen)]
     if len(candidates) == 1:
         return candidates[0]
     wanted = edge.name if edge.version is None else f"{edge.name} {edge.version}"

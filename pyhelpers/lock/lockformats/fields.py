@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from packaging.markers import InvalidMarker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import (
     InvalidName,
@@ -17,17 +16,18 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from ...errors import UserError
+from ...errors import UserError, printable, quoted
 from ...index.urls import redact
-from ...target import markers
+from ...target import markers, pep508
 from .model import _SHA256, Table, _Source
 
 
 def _show(value: object) -> str:
-    return _clip(repr(value))
+    return quoted(value)
 
 
 def _clip(text: str) -> str:
+    text = printable(text)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -119,9 +119,8 @@ def _version(src: _Source, text: str, where: str) -> str:
 def _marker(src: _Source, text: str, where: str) -> str:
     try:
         return str(markers.parse(text))
-    except (InvalidMarker, RecursionError) as exc:
-        problem = _first_line(exc) if isinstance(exc, InvalidMarker) else "nested too deeply"
-        raise src.error(where, f"marker {_show(text)} is invalid ({problem})") from None
+    except pep508.Invalid as exc:
+        raise src.error(where, f"marker {_show(text)} {exc}") from None
 
 
 def _requires_python(src: _Source, text: str | None, where: str) -> str | None:

@@ -82,6 +82,9 @@ class UvPackage:
     dependencies: tuple[UvDependency, ...]
     optional_dependencies: tuple[tuple[str, tuple[UvDependency, ...]], ...]
     locked: LockedPackage | None  # None for the user's own code and for git sources
+    location: str = ""  # the source's value: "." for the workspace root
+    # [package.dev-dependencies]: dependency groups, by normalized name.
+    dev_dependencies: tuple[tuple[str, tuple[UvDependency, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,9 @@ class LockFile:
     unfetchable: tuple[Unfetchable, ...] = ()
     skipped: tuple[str, ...] = ()  # local projects and path dependencies: never fetched
     uv_graph: tuple[UvPackage, ...] = ()  # uv.lock only: every [[package]] in file order
+    uv_members: tuple[str, ...] = ()  # uv.lock [manifest] members: the workspace's projects
+    # uv.lock `conflicts`: sets of (package, "extra" | "group", name) never chosen together.
+    uv_conflicts: tuple[tuple[tuple[str, str, str], ...], ...] = ()
 
 
 @dataclass(frozen=True)

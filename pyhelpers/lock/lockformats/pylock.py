@@ -145,7 +145,7 @@ def _pylock_file(src: _Source, table: Table, where: str) -> LockedFile:
         raise src.error(where, "not a valid pylock file: 'hashes' is missing")
     digest = file.hashes.get("sha256")
     if digest is None:
-        algorithms = ", ".join(sorted(file.hashes)) or "none"
+        algorithms = ", ".join(_show(name) for name in sorted(file.hashes)) or "none"
         raise src.error(where, f"has no sha256 hash (only {algorithms}); Nix fetches need sha256")
     if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
         raise src.error(where, f"sha256 {_show(digest)} is not 64 hex digits")

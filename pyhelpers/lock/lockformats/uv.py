@@ -17,6 +17,7 @@ from .fields import (
     _sha256,
     _show,
     _str,
+    _str_list,
     _table,
     _unique,
     _url_filename,
@@ -41,6 +42,8 @@ class _Lock:
     version: object  # the format number, checked with its own messages
     requires_python: str | None
     supported_markers: list[str]
+    conflicts: list[object]
+    manifest: Table | None
     package: list[object]
 
 
@@ -49,6 +52,7 @@ class _Package:  # after its name, which names it in every message
     source: Table
     version: str | None  # None for a project with a dynamic version
     optional_dependencies: Table | None
+    dev_dependencies: Table | None
     sdist: Table | None
     wheels: list[object]
     resolution_markers: list[str]
@@ -85,6 +89,7 @@ def _read_uv(src: _Source, data: Table) -> LockFile:
     requires_python = _requires_python(src, lock.requires_python, "")
     environments = tuple(_marker(src, text, "supported-markers") for text in lock.supported_markers)
     graph = tuple(_uv_package(src, item, number) for number, item in enumerate(lock.package, 1))
+    members = _str_list(src, lock.manifest or {}, "members", "manifest")
     packages = tuple(entry.locked for entry in graph if entry.locked is not None)
     return LockFile(
         path=src.path,
@@ -95,7 +100,24 @@ def _read_uv(src: _Source, data: Table) -> LockFile:
         environments=environments,
         skipped=_unique(entry.name for entry in graph if entry.kind in _UV_LOCAL),
         uv_graph=graph,
+        uv_members=tuple(canonicalize_name(m) for m in members),
+        uv_conflicts=tuple(_uv_conflict(src, item, n) for n, item in enumerate(lock.conflicts, 1)),
     )
+
+
+def _uv_conflict(src: _Source, value: object, number: int) -> tuple[tuple[str, str, str], ...]:
+    where = f"conflicts {number}"
+    if not isinstance(value, list):
+        raise src.error(where, f"expected an array, found {src.kind(value)}")
+    items = []
+    for item in value:
+        table = _table(src, item, where)
+        package = _name(src, _str(src, table, "package", where), where)
+        kind = "extra" if "extra" in table else "group" if "group" in table else None
+        if kind is None:  # a whole package in conflict: nothing a selection chooses
+            continue
+        items.append((package, kind, canonicalize_name(_str(src, table, kind, where))))
+    return tuple(items)
 
 
 def _uv_package(src: _Source, value: object, number: int) -> UvPackage:
@@ -112,6 +134,7 @@ def _uv_package(src: _Source, value: object, number: int) -> UvPackage:
         raise src.error(where, "'version' is missing")
     version = None if package.version is None else _version(src, package.version, where)
     optional = package.optional_dependencies or {}
+    groups = package.dev_dependencies or {}
     locked = None
     if kind in ("registry", "url") and version is not None:
         files = [
@@ -132,6 +155,10 @@ def _uv_package(src: _Source, value: object, number: int) -> UvPackage:
             for extra in optional
         ),
         locked=locked,
+        location=location,
+        dev_dependencies=tuple(
+            (canonicalize_name(group), _uv_extra(src, groups, group, where)) for group in groups
+        ),
     )
 
 
