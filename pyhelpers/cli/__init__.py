@@ -67,9 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except UserError as exc:
         progress.done()
-        # One line, always: a hostile name with a newline must not forge extra output lines.
-        line = redact_message(str(exc)).replace("\r", "\\r").replace("\n", "\\n")
-        print(f"manylinux-nix: error: {line}", file=sys.stderr)
+        # One line, always: UserError escaped its message when it was made.
+        print(f"manylinux-nix: error: {redact_message(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         progress.done()

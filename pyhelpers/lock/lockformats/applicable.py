@@ -112,9 +112,9 @@ def _holds(
 @dataclass(frozen=True)
 class LockGraph:
     """What a lock with edges (uv.lock) says about a target beyond its package set: the
-    extras each package is installed with and the packages each one depends on."""
+    packages each one depends on, through its extras too (complete, so convert needs no
+    wheel metadata)."""
 
-    extras: Mapping[str, frozenset[str]]
     edges: Mapping[str, frozenset[str]]
 
 
@@ -155,7 +155,6 @@ def _uv_walk(
         todo = [(n, None) for n, entry in enumerate(graph) if _fork_holds(lock, entry, env, chosen)]
     seen = set(todo)
     reached: dict[str, UvPackage] = {}
-    extras: dict[str, set[str]] = {}
     edges: dict[str, set[str]] = {}
     while todo:
         number, extra = todo.pop()
@@ -172,8 +171,6 @@ def _uv_walk(
                     f"{lock.path}: {entry.name} is reached as both {other.version} and"
                     f" {entry.version} for {_describe(env)}; {_FIX[lock.format]}"
                 )
-        if extra is not None and not extra.startswith(_GROUP):
-            extras.setdefault(entry.name, set()).add(extra)
         for edge in _edges(entry, extra):
             if not _holds(lock, edge.marker, env, f"{entry.name}'s dependency {edge.name}", chosen):
                 continue
@@ -183,10 +180,7 @@ def _uv_walk(
                 if item not in seen:
                     seen.add(item)
                     todo.append(item)
-    return reached, LockGraph(
-        {name: frozenset(chosen) for name, chosen in extras.items()},
-        {name: frozenset(names) for name, names in edges.items()},
-    )
+    return reached, LockGraph({name: frozenset(names) for name, names in edges.items()})
 
 
 def _fork_holds(
