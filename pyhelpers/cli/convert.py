@@ -4,6 +4,7 @@ the facts its Nix overrides need out."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,43 +64,66 @@ def add_parser(sub: Subcommands, parents: list[argparse.ArgumentParser]) -> None
         add_selection_options(conv)
         add_target_options(conv)
         add_index_options(conv)
+        conv.add_argument(
+            "--default-index",
+            metavar="URL",
+            help="the index for packages the lock names none for, in place of PyPI (as uv's "
+            "--default-index); --index-url instead asks one index for every package",
+        )
         conv.set_defaults(run=run)
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
-        "what is installed (uv.lock)",
-        "uv's flags with uv's meaning. Without them: the runtime dependencies of the "
-        "workspace's root project only, as `uv export --no-default-groups` (and uv2nix's "
-        "deps.default); no dependency group, not even dev.",
+        "what is installed (uv.lock, poetry.lock)",
+        "uv's flags with uv's meaning, and poetry's --with, --only and --extras for the "
+        "same. Without them: the runtime dependencies of the (root) project only, as `uv "
+        "export --no-default-groups` (and uv2nix's deps.default) or `poetry install --only "
+        "main`; no dependency group, not even dev. A poetry.lock is read with the project's "
+        "pyproject.toml beside it.",
     )
 
-    def names(flag: str, dest: str, helptext: str) -> None:
+    def names(flags: list[str], dest: str, helptext: str) -> None:
         group.add_argument(
-            flag, dest=dest, action="append", default=[], metavar="NAME", help=helptext
+            *flags, dest=dest, action="append", default=[], metavar="NAME", help=helptext
         )
 
-    names("--extra", "extras", "include this extra (again for more)")
+    names(
+        ["--extra", "--extras", "-E"],
+        "extras",
+        "include this extra (again, or comma- or space-separated, for more)",
+    )
     group.add_argument("--all-extras", action="store_true", help="include every extra")
-    names("--no-extra", "no_extras", "leave this extra out of --all-extras")
-    names("--group", "groups", "include this dependency group")
+    names(["--no-extra"], "no_extras", "leave this extra out of --all-extras")
+    names(["--group", "--with"], "groups", "include this dependency group")
     group.add_argument("--all-groups", action="store_true", help="include every group")
-    names("--only-group", "only_groups", "only this group, not the project's own dependencies")
-    names("--package", "packages", "this workspace member instead of the root project")
+    names(
+        ["--only-group", "--only"],
+        "only_groups",
+        "only this group, not the project's own "
+        "dependencies (poetry's `--only main` is the default)",
+    )
+    names(["--package"], "packages", "this workspace member instead of the root project")
     group.add_argument("--all-packages", action="store_true", help="every workspace member")
 
 
 def selection_of(args: argparse.Namespace) -> Selection:
     from ..lock.lockformats.selection import Selection
 
+    def split(values: list[str]) -> list[str]:
+        # poetry's `--with docs,test` and `--extras "a b"`
+        return [name for value in values for name in re.split(r"[\s,]+", value) if name]
+
+    only = split(args.only_groups)
     return Selection.of(
-        extras=args.extras,
+        extras=split(args.extras),
         all_extras=args.all_extras,
-        no_extras=args.no_extras,
-        groups=args.groups,
+        no_extras=split(args.no_extras),
+        groups=split(args.groups),
         all_groups=args.all_groups,
-        only_groups=args.only_groups,
-        packages=args.packages,
+        # `--only main` is poetry's name for the default
+        only_groups=[] if only == ["main"] else only,
+        packages=split(args.packages),
         all_packages=args.all_packages,
     )
 
@@ -116,7 +140,12 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     source = read_lock(Path(args.lockfile))
     selection = selection_of(args)
     client = http_client(args, progress)
-    default = index_key(args.index_url or (source.indexes[0] if source.indexes else DEFAULT_INDEX))
+    default = index_key(
+        args.index_url
+        or args.default_index
+        or source.default_index
+        or (source.indexes[0] if source.indexes else DEFAULT_INDEX)
+    )
     urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
     indexes = {u: Index.open(client, u, list(args.extra_index_url)) for u in urls}
     converter = Converter(

@@ -36,9 +36,11 @@ from .lockformats import (
     LockedPackage,
     LockFile,
     LockGraph,
+    Unfetchable,
     applicable_packages,
     lock_graph,
 )
+from .lockformats.applicable import applicable
 from .lockformats.selection import Selection
 
 
@@ -72,7 +74,13 @@ class Converter:
         python = Version(target.python.full)
         chosen: list[tuple[LockedPackage, IndexFile, str]] = []
         skipped: list[SdistOnly] = []
-        for package in applicable_packages(self.lock, env, self.selection):
+        if self.allow_sdist:
+            found = applicable(self.lock, env, self.selection)
+            packages = found.packages
+            skipped += [_fetched_by_nix(entry) for entry in found.unfetchable]
+        else:
+            packages = applicable_packages(self.lock, env, self.selection)
+        for package in packages:
             self.on_progress(f"{target.key}: {package.name}")
             picked = self._pick(package, target, ranking, python)
             if isinstance(picked, SdistOnly):
@@ -223,6 +231,14 @@ def satisfied_extras(
         if brought and brought <= present:
             chosen.add(extra)
     return frozenset(chosen)
+
+
+def _fetched_by_nix(entry: Unfetchable) -> SdistOnly:
+    """A git, path or URL entry, listed beside the source distributions with what a Nix
+    build needs to fetch it."""
+    source = dict(entry.fetch) or {"type": "unknown", "reason": entry.reason}
+    url = source.get("url") if source.get("type") == "url" else None
+    return SdistOnly(entry.name, entry.version, None, url, source.get("sha256") or None, source)
 
 
 def _as_index_file(f: LockedFile) -> IndexFile:

@@ -82,10 +82,13 @@ class SdistOnly:
     for the user's Nix to build, never fetched or inspected by us."""
 
     name: str
-    version: str
+    version: str | None  # None: a git or path entry the lock pins by commit or path only
     filename: str | None
     url: str | None
     sha256: str | None
+    # Not from an index (converted locks): what a Nix build needs to fetch it, e.g.
+    # {"type": "git", "url": ..., "commit": ...} or {"type": "path", "path": ...}.
+    source: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

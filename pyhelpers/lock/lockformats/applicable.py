@@ -9,47 +9,112 @@ from packaging.version import InvalidVersion, Version
 
 from ...errors import UserError
 from ...target import markers
+from . import poetryconstraint
 from .fields import _clip, _first_line, _show
-from .model import _FIX, _UV_LOCAL, PYLOCK, UV, LockedPackage, LockFile, UvDependency, UvPackage
+from .model import (
+    _FIX,
+    _UV_LOCAL,
+    POETRY,
+    PYLOCK,
+    UV,
+    LockedPackage,
+    LockFile,
+    Unfetchable,
+    UvDependency,
+    UvPackage,
+)
+from .poetrywalk import Walk, poetry_walk
 from .selection import Selection, conflict_item
 
 DEFAULT = Selection()
+
+
+@dataclass(frozen=True)
+class Applicable:
+    """What a target installs from a lock: packages an index serves, and those it cannot
+    (git, local files), which a Nix build fetches itself (listed with --allow-sdist)."""
+
+    packages: list[LockedPackage]
+    unfetchable: list[Unfetchable]
 
 
 def applicable_packages(
     lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT
 ) -> list[LockedPackage]:
     """The packages a target whose complete marker environment is ``env`` installs with
-    ``selection``, sorted by name; a ``UserError`` if the lock does not cover the target."""
+    ``selection``, sorted by name; a ``UserError`` if the lock does not cover the target
+    or the target needs a package no index serves."""
+    found = applicable(lock, env, selection)
+    for entry in found.unfetchable:
+        raise UserError(
+            f"{lock.path}: {entry.name} {entry.reason}, and {_describe(env)} needs it;"
+            " convert takes wheels from an index: lock it from one, drop it, or pass"
+            " --allow-sdist to list it for your Nix to fetch"
+        )
+    return found.packages
+
+
+def applicable(lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT) -> Applicable:
+    """``applicable_packages``, with what no index serves listed rather than refused."""
     _check_covered(lock, env)
     if lock.format == UV:
         return _uv_applicable(lock, env, selection)
+    if lock.format == POETRY and lock.poetry_project is not None:
+        return _poetry_applicable(lock, env, selection)
     _no_selection(lock, selection)
-    for entry in lock.unfetchable:
-        if _holds(lock, entry.marker, env, entry.name):
-            raise UserError(
-                f"{lock.path}: {entry.name} {entry.reason}, and {_describe(env)} needs it;"
-                " convert takes wheels from an index: lock it from one, or drop it"
-            )
+    unfetchable = [e for e in lock.unfetchable if _holds(lock, e.marker, env, e.name)]
     chosen: dict[str, LockedPackage] = {}
     for package in lock.packages:
         if not _holds(lock, package.marker, env, package.name):
             continue
         other = chosen.setdefault(package.name, package)
         if other.version != package.version:
+            if lock.format == POETRY:
+                raise UserError(
+                    f"{lock.path}: {package.name} is locked as {other.version} and"
+                    f" {package.version}, and which one {_describe(env)} gets follows from the"
+                    " project's own dependencies: keep the project's pyproject.toml beside the"
+                    " lock"
+                )
             raise UserError(
                 f"{lock.path}: {package.name} is locked as both {other.version} and"
                 f" {package.version} for {_describe(env)}; {_FIX[lock.format]}"
             )
-    return sorted(chosen.values(), key=lambda p: p.name)
+    return Applicable(sorted(chosen.values(), key=lambda p: p.name), unfetchable)
+
+
+def _poetry_applicable(lock: LockFile, env: dict[str, str], selection: Selection) -> Applicable:
+    walk = _poetry(lock, env, selection)
+    graph = lock.poetry_graph
+    packages = [graph[n].locked for n in walk.reached]
+    missing = [graph[n].unfetchable for n in walk.reached]
+    return Applicable(
+        sorted((p for p in packages if p is not None), key=lambda p: p.name),
+        [u for u in missing if u is not None],
+    )
+
+
+def _poetry(lock: LockFile, env: dict[str, str], selection: Selection) -> Walk:
+    def holds(marker: str | None, extras: frozenset[str], what: str) -> bool:
+        return _holds(lock, marker, env, what, extras)
+
+    python = Version(env["python_full_version"])
+    return poetry_walk(lock, python, selection, holds, _describe(env))
 
 
 def _no_selection(lock: LockFile, selection: Selection) -> None:
-    if not selection.is_default:
+    if selection.is_default:
+        return
+    if lock.format == POETRY:
         raise UserError(
-            f"{lock.path}: --extra, --group and --package choose from a uv.lock; a "
-            f"{lock.format} holds what it installs already: drop those flags"
+            f"{lock.path}: --extra and --group choose from the project's own dependencies,"
+            " which poetry keeps in pyproject.toml: put the project's pyproject.toml beside"
+            " the lock"
         )
+    raise UserError(
+        f"{lock.path}: --extra, --group and --package choose from a uv.lock or poetry.lock;"
+        f" a {lock.format} holds what it installs already: drop those flags"
+    )
 
 
 def _describe(env: Mapping[str, str]) -> str:
@@ -59,18 +124,28 @@ def _describe(env: Mapping[str, str]) -> str:
 
 
 def _check_covered(lock: LockFile, env: dict[str, str]) -> None:
-    if lock.requires_python is not None:
-        try:
-            python: Version | None = Version(env.get("python_full_version", ""))
-        except InvalidVersion:
-            python = None
-        if python is not None and not SpecifierSet(lock.requires_python).contains(
-            python, prereleases=True
-        ):
-            raise UserError(
-                f"{lock.path}: the lock requires Python {lock.requires_python}, not {python};"
-                " lock for this Python or choose another --python"
-            )
+    try:
+        python: Version | None = Version(env.get("python_full_version", ""))
+    except InvalidVersion:
+        python = None
+    if (
+        lock.requires_python is not None
+        and python is not None
+        and not SpecifierSet(lock.requires_python).contains(python, prereleases=True)
+    ):
+        raise UserError(
+            f"{lock.path}: the lock requires Python {lock.requires_python}, not {python};"
+            " lock for this Python or choose another --python"
+        )
+    if (
+        lock.poetry_python is not None
+        and python is not None
+        and not poetryconstraint.parse(lock.poetry_python).allows(python)
+    ):
+        raise UserError(
+            f"{lock.path}: the lock is for Python {lock.poetry_python}, not {python};"
+            " lock for this Python or choose another --python"
+        )
     if lock.environments and not any(
         _holds(lock, marker, env, "the lock's environments") for marker in lock.environments
     ):
@@ -122,20 +197,32 @@ def lock_graph(
     lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT
 ) -> LockGraph | None:
     """The lock's own edges for a target, or None for formats that have none."""
+    _check_covered(lock, env)
+    if lock.format == POETRY and lock.poetry_project is not None:
+        return LockGraph(_poetry(lock, env, selection).edges)
     if lock.format != UV:
         return None
-    _check_covered(lock, env)
     return _uv_walk(lock, env, selection)[1]
 
 
-def _uv_applicable(
-    lock: LockFile, env: dict[str, str], selection: Selection
-) -> list[LockedPackage]:
+def _uv_applicable(lock: LockFile, env: dict[str, str], selection: Selection) -> Applicable:
     reached = _uv_walk(lock, env, selection)[0]
-    return sorted(
-        (entry.locked for entry in reached.values() if entry.locked is not None),
-        key=lambda p: p.name,
+    return Applicable(
+        sorted(
+            (entry.locked for entry in reached.values() if entry.locked is not None),
+            key=lambda p: p.name,
+        ),
+        [_uv_unfetchable(entry) for entry in reached.values() if entry.locked is None],
     )
+
+
+def _uv_unfetchable(entry: UvPackage) -> Unfetchable:
+    if entry.kind == "git":
+        # uv writes the repository, the asked ref as ?rev=..., and the commit as #...
+        url, _, commit = entry.location.partition("#")
+        fetch = (("type", "git"), ("url", url.split("?")[0]), ("commit", commit))
+        return Unfetchable(entry.name, None, "comes from git", fetch, entry.version)
+    return Unfetchable(entry.name, None, f"comes from {entry.kind}", (), entry.version)
 
 
 def _uv_walk(
@@ -160,11 +247,6 @@ def _uv_walk(
         number, extra = todo.pop()
         entry = graph[number]
         if entry.kind not in _UV_LOCAL:
-            if entry.locked is None:
-                raise UserError(
-                    f"{lock.path}: {entry.name} comes from {entry.kind}, and {_describe(env)}"
-                    " needs it; convert takes wheels from an index: lock it from one"
-                )
             other = reached.setdefault(entry.name, entry)
             if other is not entry:
                 raise UserError(

@@ -1,6 +1,7 @@
 """Reading values out of parsed TOML/JSON: each checked for type and shape, every
 problem a one-line ``UserError`` naming the file and the place in it."""
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -139,16 +140,22 @@ def _sha256(src: _Source, value: object, where: str) -> str:
     return match.group(1).lower()
 
 
+# The common case, accepted without urlsplit (a lock lists thousands of URLs); anything
+# else gets the full check.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?/[^\s?#\\]*")
+
+
 def _absolute_url(src: _Source, text: str, where: str) -> str:
+    if _PLAIN_URL.fullmatch(text):
+        return text
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises on a bad port
         absolute = bool(parts.scheme) and (bool(parts.netloc) or parts.scheme == "file")
-        shown = _show(redact(text))
     except ValueError:  # a malformed host or port
         raise src.error(where, "url does not parse as a URL") from None
     if not absolute:
-        raise src.error(where, f"url {shown} is not an absolute URL")
+        raise src.error(where, f"url {_show(redact(text))} is not an absolute URL")
     return text
 
 
@@ -179,12 +186,29 @@ def _check_wheel(src: _Source, filename: str, name: str, version: str | None, wh
         raise src.error(where, f"{_show(filename)} is not a file name")
     if not filename.endswith(".whl"):
         return
-    try:
-        wheel_name, wheel_version, _, _ = parse_wheel_filename(filename)
-    except ValueError:  # InvalidWheelFilename, InvalidVersion
-        raise src.error(where, f"{_show(filename)} is not a valid wheel file name") from None
-    if wheel_name != name or (version is not None and wheel_version != Version(version)):
+    parts = _WHEEL.fullmatch(filename)
+    wheel_version = None if parts is None else _parsed_version(parts.group(2))
+    if parts is None or wheel_version is None:
+        raise src.error(where, f"{_show(filename)} is not a valid wheel file name")
+    same_version = version is None or wheel_version == _parsed_version(version)
+    if canonicalize_name(parts.group(1)) != name or not same_version:
         raise src.error(where, f"wheel {_show(filename)} is not a file of {name} {version}")
+
+
+# What packaging's parse_wheel_filename accepts (name, version, optional build tag that
+# starts with a digit, three tags), without building the tag sets: a lock lists every
+# platform's wheels, and only the chosen ones' tags are read, when they are ranked.
+_WHEEL = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?)-([^-]+)(?:-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl"
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed_version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _version_from_filename(filename: str | None) -> str | None:

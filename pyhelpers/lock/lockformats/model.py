@@ -11,6 +11,7 @@ PYLOCK = "pylock.toml"
 POETRY = "poetry.lock"
 PIPFILE = "Pipfile.lock"
 REQUIREMENTS = "requirements.txt"
+PYPROJECT = "pyproject.toml"  # read beside a poetry.lock: the project's own dependencies
 
 # The second half of every message about a broken file: the way out.
 _FIX = {
@@ -19,6 +20,7 @@ _FIX = {
     POETRY: "regenerate it with `poetry lock`",
     PIPFILE: "regenerate it with `pipenv lock`",
     REQUIREMENTS: "fix it or regenerate it (e.g. `uv export --format requirements.txt`)",
+    PYPROJECT: "fix it (`poetry check` says more), or move it away from the lock",
 }
 
 # uv source kinds that are the user's own code (the project, workspace members, path
@@ -59,6 +61,11 @@ class Unfetchable:
     name: str
     marker: str | None
     reason: str  # completes "<name> ...", e.g. "comes from git"
+    # What a Nix build needs to fetch it, listed with --allow-sdist: ("type", "git"),
+    # ("url", ...), ("commit", ...); ("type", "path"), ("path", relative to the lock);
+    # ("type", "url"), ("url", ...), ("sha256", ...). Empty: nothing can fetch it.
+    fetch: tuple[tuple[str, str], ...] = ()
+    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,41 @@ class UvPackage:
 
 
 @dataclass(frozen=True)
+class PoetryDependency:
+    """One edge of poetry.lock ([package.dependencies]) or of the project's pyproject.toml."""
+
+    name: str
+    constraint: str  # poetry's syntax ("^1.2", ">=1,<2 || >=3", "*")
+    marker: str | None = None  # PEP 508, `extra == "x"` for an extra's dependency
+    optional: bool = False  # only with an extra that lists it
+    extras: tuple[str, ...] = ()
+    python: str | None = None  # a `python = "..."` constraint beside the marker
+
+
+@dataclass(frozen=True)
+class PoetryPackage:
+    """One [[package]] of poetry.lock, with what the installer's walk needs."""
+
+    name: str
+    version: str
+    python_versions: str  # poetry's constraint on the Python the package supports
+    dependencies: tuple[PoetryDependency, ...]
+    extras: tuple[tuple[str, tuple[str, ...]], ...]  # extra -> its requirement strings
+    locked: LockedPackage | None  # None for the user's own code and what no index serves
+    unfetchable: Unfetchable | None = None
+
+
+@dataclass(frozen=True)
+class PoetryProject:
+    """The project's own dependencies, from the pyproject.toml beside the lock: where
+    poetry's installer starts its walk."""
+
+    path: str
+    groups: tuple[tuple[str, tuple[PoetryDependency, ...]], ...]  # "main" first
+    extras: tuple[tuple[str, tuple[str, ...]], ...]  # extra -> names of optional dependencies
+
+
+@dataclass(frozen=True)
 class LockFile:
     path: str
     format: str  # "uv.lock" | "pylock.toml" | "poetry.lock" | "Pipfile.lock" | "requirements.txt"
@@ -104,6 +146,12 @@ class LockFile:
     uv_members: tuple[str, ...] = ()  # uv.lock [manifest] members: the workspace's projects
     # uv.lock `conflicts`: sets of (package, "extra" | "group", name) never chosen together.
     uv_conflicts: tuple[tuple[tuple[str, str, str], ...], ...] = ()
+    poetry_graph: tuple[PoetryPackage, ...] = ()  # poetry.lock only: every [[package]]
+    poetry_project: PoetryProject | None = None  # poetry.lock with its pyproject.toml beside it
+    poetry_python: str | None = None  # poetry.lock [metadata] python-versions ("^3.10")
+    # The index of packages the lock names none for (poetry: PyPI; pipenv: its first
+    # source); None: the first of `indexes`, else PyPI.
+    default_index: str | None = None
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,7 @@ def _read_pipfile(src: _Source, data: object) -> LockFile:
             skipped.append(name)
             continue
         if "git" in entry or "file" in entry:
-            origin = "comes from git" if "git" in entry else "comes from a direct file or URL"
-            unfetchable.append(Unfetchable(name, marker, origin))
+            unfetchable.append(_direct(src, name, entry, marker, where))
             continue
         spec = _opt_str(src, entry, "version", where)
         pin = None if spec is None else _PIPFILE_PIN.fullmatch(spec.strip())
@@ -83,3 +82,20 @@ def _read_pipfile(src: _Source, data: object) -> LockFile:
         unfetchable=tuple(unfetchable),
         skipped=_unique(skipped),
     )
+
+
+def _direct(src: _Source, name: str, entry: Table, marker: str | None, where: str) -> Unfetchable:
+    """A git or file entry, with what a Nix build needs to fetch it."""
+    if "git" in entry:
+        url = _opt_str(src, entry, "git", where) or ""
+        commit = _opt_str(src, entry, "ref", where) or ""
+        fetch: tuple[tuple[str, str], ...] = (
+            ("type", "git"),
+            ("url", url.removeprefix("git+")),
+            ("commit", commit),
+        )
+        return Unfetchable(name, marker, "comes from git", fetch)
+    url = _opt_str(src, entry, "file", where) or ""
+    kind = "url" if "://" in url and not url.startswith("file:") else "path"
+    fetch = (("type", kind), ("url" if kind == "url" else "path", url.removeprefix("file://")))
+    return Unfetchable(name, marker, "comes from a direct file or URL", fetch)

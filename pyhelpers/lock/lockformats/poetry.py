@@ -1,12 +1,17 @@
-"""poetry.lock: file names and hashes, URLs from the index."""
+"""poetry.lock: file names and hashes, URLs from the index, and the graph poetry's
+installer walks (each package's dependencies with their constraints and markers)."""
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from ...index.urls import DEFAULT_INDEX
+from . import poetryconstraint
 from .fields import (
     _check_wheel,
     _list,
     _marker,
     _name,
+    _opt_str,
     _opt_table,
     _sha256,
     _show,
@@ -16,7 +21,17 @@ from .fields import (
     _url_filename,
     _version,
 )
-from .model import LockedFile, LockedPackage, LockFile, Table, Unfetchable, _Source
+from .model import (
+    LockedFile,
+    LockedPackage,
+    LockFile,
+    PoetryPackage,
+    Table,
+    Unfetchable,
+    _Source,
+)
+from .poetrydeps import dependency_specs, extra_entries
+from .poetryproject import read_project
 from .schema import read_table
 
 
@@ -30,6 +45,9 @@ class _Lock:
 class _Package:  # after its name, which names it in every message
     version: str
     groups: list[str]
+    python_versions: str | None
+    dependencies: Table | None
+    extras: Table | None
     optional: bool = False
 
 
@@ -37,6 +55,8 @@ class _Package:  # after its name, which names it in every message
 class _Origin:  # a package's [package.source]
     type: str
     url: str | None
+    resolved_reference: str | None
+    reference: str | None
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,7 @@ def _read_poetry(src: _Source, data: Table) -> LockFile:
     packages: list[LockedPackage] = []
     unfetchable: list[Unfetchable] = []
     skipped: list[str] = []
+    graph: list[PoetryPackage] = []
     for number, item in enumerate(lock.package, 1):
         where = f"package {number}"
         table = _table(src, item, where)
@@ -57,36 +78,46 @@ def _read_poetry(src: _Source, data: Table) -> LockFile:
         where = f"package {number} ({name})"
         package = read_table(src, _Package, table, where)
         version = _version(src, package.version, where)
-        # Optional packages come only with the project's extras, other groups only on
-        # request: neither is part of the default install.
-        if package.optional or (package.groups and "main" not in package.groups):
-            continue
         marker = _poetry_marker(src, table, where)
         source = _opt_table(src, table, "source", where)
         origin = None if source is None else read_table(src, _Origin, source, where + " source")
-        source_type = None if origin is None else origin.type
-        source_url = None if origin is None else origin.url
         files = tuple(
             _poetry_file(src, f, name, version, f"{where} file {n}")
             for n, f in enumerate(_list(src, table, "files", where), 1)
         )
-        if source_type is None or source_type == "legacy":
-            packages.append(LockedPackage(name, version, files, source_url, marker))
-        elif source_type == "url" and source_url is not None:
-            direct = tuple(
-                LockedFile(f.filename, source_url, f.sha256, f.size)
-                if f.filename == _url_filename(source_url)
-                else f
-                for f in files
+        locked, missing = _origin(name, version, files, marker, origin)
+        graph.append(
+            PoetryPackage(
+                name,
+                version,
+                package.python_versions or "*",
+                tuple(
+                    spec
+                    for key, value in (package.dependencies or {}).items()
+                    for spec in dependency_specs(src, key, value, f"{where} dependencies")
+                ),
+                tuple(
+                    (
+                        _name(src, extra, where),
+                        extra_entries(src, _str_items(src, entries, where), where),
+                    )
+                    for extra, entries in (package.extras or {}).items()
+                ),
+                locked,
+                missing,
             )
-            packages.append(LockedPackage(name, version, direct, None, marker))
-        elif source_type == "directory":
-            skipped.append(name)
+        )
+        # Without the project's pyproject.toml, the default install is what the lock marks
+        # so: optional packages come only with extras, other groups only on request.
+        if package.optional or (package.groups and "main" not in package.groups):
+            continue
+        if locked is not None:
+            packages.append(locked)
+        elif missing is not None:
+            unfetchable.append(missing)
         else:
-            reason = {"git": "comes from git", "file": "is a local file"}.get(
-                source_type, f"comes from a {_show(source_type)} source"
-            )
-            unfetchable.append(Unfetchable(name, marker, reason))
+            skipped.append(name)
+    project = read_project(src, Path(src.path).with_name("pyproject.toml"))
     return LockFile(
         path=src.path,
         format=src.format,
@@ -94,7 +125,55 @@ def _read_poetry(src: _Source, data: Table) -> LockFile:
         indexes=_unique(p.index for p in packages if p.index is not None),
         unfetchable=tuple(unfetchable),
         skipped=_unique(skipped),
+        poetry_graph=tuple(graph),
+        poetry_project=project,
+        poetry_python=_python_versions(src, lock.metadata),
+        # poetry records a source for every package but PyPI's.
+        default_index=DEFAULT_INDEX,
     )
+
+
+def _origin(
+    name: str,
+    version: str,
+    files: tuple[LockedFile, ...],
+    marker: str | None,
+    origin: _Origin | None,
+) -> tuple[LockedPackage | None, Unfetchable | None]:
+    """The package as an index serves it, or why none can, with what a Nix build needs to
+    fetch it; neither for the user's own code (a directory)."""
+    kind = None if origin is None else origin.type
+    url = None if origin is None else origin.url
+    if kind is None or kind == "legacy":
+        return LockedPackage(name, version, files, url, marker), None
+    if kind == "url" and url is not None:
+        direct = tuple(
+            LockedFile(f.filename, url, f.sha256, f.size) if f.filename == _url_filename(url) else f
+            for f in files
+        )
+        return LockedPackage(name, version, direct, None, marker), None
+    if kind == "directory":
+        return None, None
+    assert origin is not None
+    if kind == "git":
+        commit = origin.resolved_reference or origin.reference or ""
+        fetch: tuple[tuple[str, str], ...] = (
+            ("type", "git"),
+            ("url", url or ""),
+            ("commit", commit),
+        )
+        return None, Unfetchable(name, marker, "comes from git", fetch, version)
+    if kind == "file":
+        sha256 = next((f.sha256 for f in files if f.sha256), None) or ""
+        fetch = (("type", "path"), ("path", url or ""), ("sha256", sha256))
+        return None, Unfetchable(name, marker, "is a local file", fetch, version)
+    return None, Unfetchable(name, marker, f"comes from a {_show(kind)} source", (), version)
+
+
+def _str_items(src: _Source, value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise src.error(where, f"an extra should be an array of strings, not {src.kind(value)}")
+    return value
 
 
 def _poetry_marker(src: _Source, table: Table, where: str) -> str | None:
@@ -113,3 +192,15 @@ def _poetry_file(src: _Source, value: object, name: str, version: str, where: st
     _check_wheel(src, file.file, name, version, where)
     sha256 = None if file.hash is None else _sha256(src, file.hash, where)
     return LockedFile(file.file, None, sha256)
+
+
+def _python_versions(src: _Source, metadata: Table) -> str | None:
+    text = _opt_str(src, metadata, "python-versions", "metadata")
+    if text is None:
+        return None
+    try:
+        return str(poetryconstraint.parse(text))
+    except poetryconstraint.Invalid as exc:
+        raise src.error(
+            "metadata", f"python-versions {_show(text)} cannot be read ({exc})"
+        ) from None

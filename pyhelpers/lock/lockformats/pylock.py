@@ -89,14 +89,31 @@ def _read_pylock(src: _Source, data: Table) -> LockFile:
             _str(src, _need_table(src, table, "directory", where), "path", f"{where} directory")
             skipped.append(name)
         elif "vcs" in table:
-            _need_table(src, table, "vcs", where)
-            unfetchable.append(Unfetchable(name, marker, "comes from a VCS checkout"))
+            vcs = _need_table(src, table, "vcs", where)
+            fetch = (
+                ("type", _opt_str(src, vcs, "type", f"{where} vcs") or "git"),
+                ("url", _opt_str(src, vcs, "url", f"{where} vcs") or ""),
+                ("commit", _opt_str(src, vcs, "commit-id", f"{where} vcs") or ""),
+            )
+            unfetchable.append(
+                Unfetchable(name, marker, "comes from a VCS checkout", fetch, version)
+            )
         elif (
             "archive" in table
             and _opt_str(src, _need_table(src, table, "archive", where), "url", f"{where} archive")
             is None
         ):
-            unfetchable.append(Unfetchable(name, marker, "is a local archive file"))
+            archive = _need_table(src, table, "archive", where)
+            path = _opt_str(src, archive, "path", f"{where} archive") or ""
+            unfetchable.append(
+                Unfetchable(
+                    name,
+                    marker,
+                    "is a local archive file",
+                    (("type", "path"), ("path", path)),
+                    version,
+                )
+            )
         else:
             files = tuple(_pylock_files(src, table, where))
             version = version or next(
