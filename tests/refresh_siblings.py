@@ -37,7 +37,12 @@ DISTRIBUTIONS = [
     # Qt: the bindings link the Qt wheels' libraries.
     "PyQt6-Qt6", "PyQt6-3D-Qt6", "PyQt5-Qt5", "PySide6-Essentials", "PySide6-Addons",
     "shiboken6",
+    # Needed without being declared: paddle2onnx links paddle/base/libpaddle.so.
+    "paddlepaddle",
 ]  # fmt: skip
+# Only these folders of a distribution: paddle/libs holds generic libraries (libtbb.so.12,
+# libgfortran.so.3) that other wheels must not be told come from paddlepaddle.
+ONLY_FOLDERS = {"paddlepaddle": ("paddle/base",)}
 LIBRARY = re.compile(r"^lib[^/]*\.so(\.[0-9]+)*$")
 
 
@@ -78,6 +83,7 @@ def main() -> None:
             folder, _, base = member.rpartition("/")
             if (
                 folder
+                and folder in ONLY_FOLDERS.get(name, (folder,))
                 and LIBRARY.match(base)
                 and "/plugins/" not in member
                 and "/qml/" not in member

@@ -169,7 +169,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     for target, pins in pinned:
         entry = locker.target_entry(target, pins, inspect=inspect, allowed_hashes={})
         if converter.sdist_only[target.key]:
-            entry["sdist_only"] = [vars(s) for s in converter.sdist_only[target.key]]
+            entry["sdist_only"] = [s.as_dict() for s in converter.sdist_only[target.key]]
         targets[target.key] = entry
     progress.done()
     source_sha256 = file_sha256(Path(args.lockfile))

@@ -85,13 +85,17 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         jobs=args.jobs,
         memory_budget=args.memory << 20,
     )
-    libraries = soname_map().libraries
+    smap = soname_map()
     missing = [(f, n) for f in fixes for n in f.missing]
     changed = [f for f in fixes if f.changes]
+    # A library some other file needs (and gets, or is told is missing) is not left out:
+    # only what nothing but optional plugins needs is named.
+    required = {soname for f in fixes for soname in f.required}
     optional: dict[str, str] = {}
     for f in fixes:
         for soname, reason in f.optional:
-            optional.setdefault(soname, reason)
+            if soname not in required:
+                optional.setdefault(soname, reason)
     if args.json:
         print(
             json.dumps(
@@ -99,7 +103,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
                     "files": len(fixes),
                     "changed" if not args.check else "would_change": [str(f.path) for f in changed],
                     "missing": [
-                        {"file": str(f.path), "soname": n, "nix": list(libraries.get(n, ()))}
+                        {"file": str(f.path), "soname": n, "nix": list(smap.attributes_for(n))}
                         for f, n in missing
                     ],
                     "optional_left_out": [
@@ -115,7 +119,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         for f, soname in missing:
             by_soname.setdefault(soname, []).append(str(f.path.relative_to(venv)))
         for soname, files in by_soname.items():
-            hint = libraries.get(soname)
+            hint = smap.attributes_for(soname)
             advice = (
                 f"nixpkgs {hint[0]}: pass --nix, or --lib-dir with its lib folder"
                 if hint

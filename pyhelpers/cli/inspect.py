@@ -12,6 +12,8 @@ from ..progress import Progress
 from .common import add_index_options, add_target_options, http_client, requirement, targets_of
 
 if TYPE_CHECKING:
+    from ..inspect.classify import Provider
+    from ..target.target import Target
     from .common import Subcommands
 
 
@@ -62,7 +64,13 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
             [pin] = Locker(client, index, progress).pins(request, target)
             path, sha256 = fetch_file(client, pin.file, progress)
             filename = pin.file.filename
-        report = classify(inspection.scan_cached(path, filename, sha256))
+        scan = inspection.scan_cached(path, filename, sha256)
+        report = classify(scan)
+        unknown = [e["soname"] for e in report["external"] if e["kind"] == "unknown"]
+        if unknown:
+            found = _in_dependencies(args, progress, target, path, filename, unknown)
+            if found:
+                report = classify(scan, dependencies=found)
         progress.step(
             f"{filename}: {report['elf_files']} ELF files, {len(report['external'])} external"
         )
@@ -83,6 +91,27 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
                 verdict = "fits" if t["fits"] else "does NOT fit: " + "; ".join(t["problems"])
                 print(f"  target {t['key']}: {verdict}")
     return 0
+
+
+def _in_dependencies(
+    args: argparse.Namespace,
+    progress: Progress,
+    target: Target,
+    path: Path,
+    filename: str,
+    sonames: list[str],
+) -> dict[str, Provider]:
+    """What the wheel's own dependencies ship of the libraries nothing else names."""
+    from ..index.indexes import Index
+    from ..index.metadata import metadata_from_wheel, parse_metadata
+    from ..lock.dependency_libs import dependency_libraries
+
+    meta = parse_metadata(metadata_from_wheel(str(path), filename), filename)
+    if not meta.requires_dist:
+        return {}
+    client = http_client(args, progress)
+    index = Index.open(client, args.index_url, args.extra_index_url)
+    return dependency_libraries(client, index, target, meta.requires_dist, sonames, progress)
 
 
 def _source_kind(source: str) -> str:

@@ -106,3 +106,14 @@ def read_member(client: HttpClient, url: str, suffix: str) -> bytes | None:
             return zf.read(names[0]) if len(names) == 1 else None
     except (RangesUnsupported, ValueError, OSError, *ZIP_ERRORS):
         return None
+
+
+def member_names(client: HttpClient, url: str) -> list[str] | None:
+    """Every member name of a remote wheel, from its central directory alone; None when
+    the server cannot serve ranges or the file is no readable zip."""
+    try:
+        remote = io.BufferedReader(RemoteFile(client, url), buffer_size=BLOCK)
+        with zipfile.ZipFile(remote) as zf:
+            return zf.namelist()
+    except (RangesUnsupported, ValueError, OSError, *ZIP_ERRORS):
+        return None

@@ -87,10 +87,12 @@ def classify(
     *,
     siblings: Mapping[str, Provider] | None = None,
     sonames: SonameMap | None = None,
+    dependencies: Mapping[str, Provider] | None = None,
 ) -> dict[str, Any]:
     """The inspection report of one wheel. ``siblings`` are libraries other wheels of
     the same target provide (from a lock); without them, siblings are found through
-    RPATHs that leave the wheel."""
+    RPATHs that leave the wheel. ``dependencies``: libraries found in the wheels of its
+    own Requires-Dist (``dependency_libs``), for what nothing else names."""
     smap = sonames or soname_map()
     siblings = siblings or {}
     installed = {installed_path(m) for m in scan.members}
@@ -110,7 +112,7 @@ def classify(
         for needed, noted in needs:
             if _in_wheel(elf, needed, origin, installed, basenames, own_sonames):
                 vendored.add(needed)
-            elif needed in smap.glibc or needed in smap.musl or needed.startswith("libc.musl-"):
+            elif smap.is_libc(needed):
                 libc.add(needed)
             else:
                 wanting.setdefault(needed, []).append(_User(elf, path, noted))
@@ -119,7 +121,7 @@ def classify(
     loaded = plugins.on_demand(
         plugins.File(installed_path(e.path), e.soname, e.needed) for e in scan.elves
     )
-    context = _Context(smap, siblings, wheel_dirs, loaded)
+    context = _Context(smap, siblings, wheel_dirs, loaded, dependencies or {})
     external = {needed: _external(needed, users, context) for needed, users in wanting.items()}
 
     version_needs = [
@@ -200,6 +202,7 @@ class _Context:
     siblings: Mapping[str, Provider]
     wheel_dirs: set[str]
     loaded: plugins.OnDemand
+    dependencies: Mapping[str, Provider] = field(default_factory=dict)
 
 
 def _external(needed: str, users: list[_User], context: _Context) -> _External:
@@ -238,6 +241,11 @@ def _kind_of(needed: str, users: list[_User], context: _Context) -> _External:
     if mapped is not None:
         return _External(
             "library", nix=mapped[1], matched=mapped[0] if mapped[0] != needed else None
+        )
+    if needed in context.dependencies:
+        provider = context.dependencies[needed]
+        return _External(
+            "sibling", provided_by=provider.distribution, search_path=provider.directory
         )
     return _External("unknown")
 

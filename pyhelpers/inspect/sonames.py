@@ -29,6 +29,16 @@ class SonameMap:
             fnmatch.fnmatchcase(soname, p) for p in self.driver_patterns
         )
 
+    def is_libc(self, soname: str) -> bool:
+        """Part of the C library (glibc or musl): always there, never a build input."""
+        return soname in self.glibc or soname in self.musl or soname.startswith("libc.musl-")
+
+    def attributes_for(self, needed: str) -> tuple[str, ...]:
+        """The nixpkgs attribute paths for a DT_NEEDED entry, best first: the one mapping
+        inspect, fix-venv, verify and the facts Nix reads all use."""
+        mapped = self.library_for(needed)
+        return mapped[1] if mapped else ()
+
     def library_for(self, needed: str) -> tuple[str, tuple[str, ...]] | None:
         """The map's entry for a DT_NEEDED entry: by soname, or, for a file name such as
         libgomp.so.1.0.0, by the soname it shortens to (libgomp.so.1), whose package

@@ -161,7 +161,7 @@ class Locker:
                 allowed_hashes=request.allowed_hashes,
             )
             if resolution.sdist_only:
-                entry["sdist_only"] = [vars(s) for s in resolution.sdist_only]
+                entry["sdist_only"] = [s.as_dict() for s in resolution.sdist_only]
             targets[key] = entry
         return targets
 

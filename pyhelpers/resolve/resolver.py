@@ -90,6 +90,13 @@ class SdistOnly:
     # {"type": "git", "url": ..., "commit": ...} or {"type": "path", "path": ...}.
     source: dict[str, str] | None = None
 
+    def as_dict(self) -> dict[str, object]:
+        """The lock's entry; ``source`` only where there is one."""
+        entry = dict(vars(self))
+        if self.source is None:
+            del entry["source"]
+        return entry
+
 
 @dataclass(frozen=True)
 class Resolution:

@@ -35,6 +35,8 @@ class FileFix:
     new_rpath: tuple[str, ...]
     missing: list[str] = field(default_factory=list)
     optional: list[tuple[str, str]] = field(default_factory=list)  # (soname, reason) left out
+    # The libraries it needs that are not optional for it, found or not.
+    required: tuple[str, ...] = ()
 
     @property
     def changes(self) -> bool:
@@ -78,7 +80,7 @@ def plan(
     optional = []
     installed = plugins.site_relative(str(path))
     for needed in facts.needed:
-        if needed in smap.glibc or needed in smap.musl:
+        if smap.is_libc(needed):
             continue
         if any(_exists(e, origin, needed) for e in kept):
             continue
@@ -105,7 +107,9 @@ def plan(
     if any(smap.is_driver(n) for n in (*facts.dlopen_strings, *facts.dlopen_notes)):
         dirs.append(DRIVER_DIR)
     new = tuple(dict.fromkeys([*kept, *dirs]))
-    return FileFix(path, facts.search_path, new, missing, optional)
+    left_out = {soname for soname, _ in optional}
+    required = tuple(n for n in facts.needed if not smap.is_libc(n) and n not in left_out)
+    return FileFix(path, facts.search_path, new, missing, optional, required)
 
 
 def _resolves(entry: str, needed: str, facts: ElfFacts) -> bool:

@@ -316,7 +316,7 @@ def _driver(
 
 
 def _advice(soname: str, smap: SonameMap, *, newer: bool = False, venv: bool = False) -> str:
-    attrs = smap.libraries.get(soname)
+    attrs = smap.attributes_for(soname)
     what = "a newer " if newer else ""
     if soname in smap.glibc:
         return "it belongs to glibc: use a newer nixpkgs (glibc)"
