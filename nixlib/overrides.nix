@@ -61,7 +61,15 @@ let
         inherit lib python;
         inherit (pkgs) makeSetupHook;
       };
-      fromWheel = builtins.elem pkgs.autoPatchelfHook (old.nativeBuildInputs or [ ]);
+      # Whether the set builds this package from its wheel, decided without reading
+      # old.nativeBuildInputs: uv2nix computes those from finalAttrs (self.src), so
+      # attribute names that depend on them recurse forever (found with the real uv2nix).
+      # uv2nix says so in passthru.format, poetry2nix in format; else the src's name.
+      format = old.passthru.format or old.format or null;
+      srcName = if old ? src then old.src.name or (baseNameOf (toString old.src)) else "";
+      isWheel = if format != null then format == "wheel" else lib.hasSuffix ".whl" srcName;
+      # A pure wheel has nothing to patch: left as it is.
+      fromWheel = isWheel && pkgs.stdenv.hostPlatform.isLinux && (entry.facts.elf_files or 1) > 0;
     in
     lib.optionalAttrs fromWheel {
       nativeBuildInputs = (old.nativeBuildInputs or [ ]) ++ [ hook ];

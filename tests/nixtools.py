@@ -79,6 +79,8 @@ def nix_build(
         ["nix-build", str(expression), *args, "-A", attr, "--out-link", str(out_link), *OPTIONS],
         capture_output=True,
         text=True,
+        # Build logs may cut a progress bar's UTF-8 in two (uv's, in pyproject.nix's hooks).
+        errors="replace",
         check=False,
         timeout=600,
     )

@@ -49,7 +49,10 @@ let
       pname = name;
       version = versions.${name} or entry.version;
       src = srcOf name entry;
-      nativeBuildInputs = [
+      # As uv2nix's lib/build.nix: nativeBuildInputs read finalAttrs (self.src), so an
+      # override whose attribute names depend on them recurses forever.
+      nativeBuildInputs = lib.optional (lib.hasSuffix ".zip" (self.src.passthru.url or "")) pkgs.unzip
+      ++ [
         python
       ]
       ++ (

@@ -16,6 +16,10 @@
   # Which nixpkgs release's Python package versions the set claims (nixpkgs-releases.json).
   release ? "25.11",
   overlays ? [ ],
+  # The host interpreter's full version, as python.version (pyproject.nix's markers read it).
+  pythonFullVersion ? "3.11.0",
+  # A uv binary for `uv` (pyproject.nix's hooks run `uv pip install` and `uv build`).
+  uvBinary ? null,
 }:
 let
   lib = import ./lib.nix;
@@ -100,9 +104,17 @@ let
       python =
         final.runCommand "python3-3.11"
           {
+            pname = "python3";
+            version = pythonFullVersion;
             inherit sitePackages;
             passthru = {
               pythonVersion = "3.11";
+              version = pythonFullVersion;
+              implementation = "cpython";
+              sourceVersion = {
+                major = "3";
+                minor = "11";
+              };
               inherit sitePackages;
               # The host's (test venv's) interpreter: it has installer, build and pyelftools.
               interpreter = hostPython;
@@ -345,15 +357,22 @@ let
     inherit lib;
     pkgs = final;
     stdenv = rec {
-      hostPlatform = {
+      # The real lib's elaborated platform where it is given (pyproject.nix reads many of
+      # its fields), with the fields the stand-in has always had.
+      hostPlatform = (if lib ? systems then lib.systems.elaborate system else { }) // {
         inherit system;
         isLinux = true;
+        isDarwin = false;
+        isWindows = false;
         isi686 = false;
         libc = "glibc";
         parsed.cpu.name = builtins.head (lib.splitString "-" system);
+        parsed.kernel.name = "linux";
       };
       buildPlatform = hostPlatform;
+      targetPlatform = hostPlatform;
       isLinux = true;
+      isDarwin = false;
       cc.cc.lib = final.gcc-lib;
       cc.libc = final.glibc;
       cc.bintools = final.bintools;
@@ -375,7 +394,9 @@ let
         "ld-linux-x86-64.so.2"
       ]
       // {
+        pname = "glibc";
         version = hostGlibc;
+        linuxHeaders.version = "6.1";
       };
     # What autoPatchelf reads: nix-support/dynamic-linker and nix-support/orig-libc.
     bintools =
@@ -446,7 +467,73 @@ let
     # Evaluated, not built, here: they return what they were given.
     mkShell = attrs: attrs // { shell = "mkShell"; };
     buildFHSEnv = attrs: attrs // { fhs = true; };
-    uv = hostLibrary "uv" [ ];
+    uv =
+      plain "standin-uv"
+        (
+          if uvBinary == null then
+            "mkdir -p $out/bin && printf '#!/bin/sh\\necho stand-in: no uv given >&2; exit 1\\n' > $out/bin/uv && chmod +x $out/bin/uv"
+          else
+            "mkdir -p $out/bin && ln -s $tool $out/bin/uv"
+        )
+        { tool = if uvBinary == null then "" else uvBinary; }
+      // {
+        meta.mainProgram = "uv";
+      };
+    # pyproject.nix's dist hook script names ugrep; only a `dist` output runs it.
+    ugrep =
+      plain "standin-ugrep"
+        "mkdir -p $out/bin && printf '#!/bin/sh\\necho stand-in: no ugrep here >&2; exit 1\\n' > $out/bin/ugrep && chmod +x $out/bin/ugrep"
+        { }
+      // {
+        meta.mainProgram = "ugrep";
+      };
+    unzip = plain "standin-unzip" "mkdir -p $out/bin && ln -s /usr/bin/unzip $out/bin/unzip" { };
+    libffi = hostLibrary "libffi" [ "libffi.so.8" ] // {
+      version = "3.4.4";
+    };
+    # The libraries of each manylinux policy that this stand-in has (the real lists also
+    # hold libX11, libGL, glib, expat ...: pkgs/development/interpreters/python/manylinux).
+    pythonManylinuxPackages = rec {
+      manylinux2014 = [
+        final.glibc
+        final.gcc-lib
+        final.zlib
+      ];
+      manylinux2010 = manylinux2014;
+      manylinux1 = manylinux2014;
+    };
+    # pkgs/build-support/replace-vars: @name@ replaced, and a replacement the file lacks,
+    # or an @name@ left over, fails the build.
+    replaceVars =
+      src: replacements:
+      final.runCommand (baseNameOf (toString src))
+        (
+          {
+            inherit src;
+            names = builtins.attrNames replacements;
+          }
+          // builtins.listToAttrs (
+            map (n: {
+              name = "replace_${n}";
+              value = toString replacements.${n};
+            }) (builtins.attrNames replacements)
+          )
+        )
+        ''
+          cp "$src" "$out"
+          chmod u+w "$out"
+          for name in $names; do
+            var="replace_$name"
+            grep -q "@$name@" "$out" || { echo "replaceVars: @$name@ does not occur in $src" >&2; exit 1; }
+            value="''${!var}"
+            python=${hostPython}
+            $python -c 'import sys; p, n, v = sys.argv[1:]; t = open(p).read(); open(p, "w").write(t.replace("@" + n + "@", v))' "$out" "$name" "$value"
+          done
+          if grep -qE '@[a-zA-Z_][a-zA-Z0-9_]*@' "$out"; then
+            echo "replaceVars: $src has @...@ left unreplaced" >&2; exit 1
+          fi
+        '';
+    buildPackages = final;
     fetchurl =
       {
         url,

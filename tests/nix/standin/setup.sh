@@ -76,6 +76,16 @@ appendToVar() {
 
 getAllOutputNames() { echo "$outputs"; }
 
+# As setup.sh: append a folder that exists to a delimited search path variable.
+addToSearchPathWithCustomDelimiter() {
+    local delimiter="$1" varName="$2" dir="$3"
+    if [[ -d "$dir" && "${!varName:+${delimiter}${!varName}${delimiter}}" != *"${delimiter}${dir}${delimiter}"* ]]; then
+        export "${varName}=${!varName:+${!varName}${delimiter}}${dir}"
+    fi
+}
+
+addToSearchPath() { addToSearchPathWithCustomDelimiter ":" "$@"; }
+
 stripHash() {
     local name
     name=$(basename "$1")
@@ -147,8 +157,23 @@ unpackPhase() {
         cp -r --no-preserve=mode "$src" source
         sourceRoot=source
     else
-        echo "stand-in unpackPhase: cannot unpack $src" >&2
-        return 1
+        # As unpackFile: a tarball by its name, and the one folder it made is the root.
+        case "$src" in
+            *.tar | *.tar.* | *.tgz | *.tbz2) tar xf "$src" ;;
+            *.zip) unzip -qq "$src" ;;
+            *)
+                echo "stand-in unpackPhase: cannot unpack $src" >&2
+                return 1
+                ;;
+        esac
+        local made
+        made=$(find . -mindepth 1 -maxdepth 1 -type d ! -name env-vars)
+        if [ "$(echo "$made" | wc -l)" != 1 ] || [ -z "$made" ]; then
+            echo "unpacker produced multiple directories" >&2
+            return 1
+        fi
+        sourceRoot=${made#./}
+        chmod -R u+w -- "$sourceRoot"
     fi
     runHook postUnpack
 }
@@ -257,4 +282,8 @@ genericBuild() {
 }
 
 cd "$NIX_BUILD_TOP"
+# The real setup.sh sets -eu while it is sourced and restores the caller's options at its
+# end; the default builder runs `bash -e`, so phases and hooks run without -u (an unset
+# variable such as pyproject.nix's $uvPipInstallFlags expands to nothing).
+set +u
 genericBuild
