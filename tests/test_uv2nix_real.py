@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import uvoracle
 from clitools import Run
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare, needs_x86_64
@@ -80,8 +81,7 @@ def sha(path: Path) -> str:
 
 
 def uv_binary() -> str:
-    here = Path(sysconfig.get_path("scripts")) / "uv"
-    found = str(here) if here.exists() else shutil.which("uv")
+    found = uvoracle.uv()
     if found is None:
         pytest.skip("needs uv (the test extras install it)")
     return found
