@@ -37,10 +37,10 @@ from .lockformats import (
     LockFile,
     LockGraph,
     Unfetchable,
+    applicable,
     applicable_packages,
     lock_graph,
 )
-from .lockformats.applicable import applicable
 from .lockformats.selection import Selection
 
 

@@ -1,10 +1,12 @@
 """Read other tools' lock files (uv.lock, pylock.toml, poetry.lock, Pipfile.lock, pip
 requirements with hashes) into one model, and say which locked packages a target gets.
 
-``convert`` then picks each package's wheel for a Nix target. Only the default install is
-modelled (no dev groups, no extras of the project), because that is what a Nix build of the
-project ships. Every problem with the input is a one-line ``UserError`` naming the file:
-these readers must survive any bytes, so nothing is indexed or converted unchecked.
+``convert`` then picks each package's wheel for a Nix target. What is installed is the
+project's runtime dependencies unless a ``Selection`` (uv's and poetry's extras, groups
+and workspace members) says more; formats that record no choice (pylock.toml,
+Pipfile.lock, requirements) install what they hold. Every problem with the input is a
+one-line ``UserError`` naming the file: these readers must survive any bytes, so nothing
+is indexed or converted unchecked.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import tomllib
 from pathlib import Path
 
 from ...errors import UserError
-from .applicable import LockGraph, applicable_packages, lock_graph
+from .applicable import Applicable, LockGraph, applicable, applicable_packages, lock_graph
 from .fields import _first_line, _read_text, _table
 from .model import (
     PIPFILE,
@@ -44,6 +46,7 @@ __all__ = [
     "PYLOCK",
     "REQUIREMENTS",
     "UV",
+    "Applicable",
     "LockFile",
     "LockGraph",
     "LockedFile",
@@ -51,6 +54,7 @@ __all__ = [
     "Unfetchable",
     "UvDependency",
     "UvPackage",
+    "applicable",
     "applicable_packages",
     "lock_graph",
     "read_lock",
