@@ -38,9 +38,8 @@ from .lockformats import (
     LockGraph,
     Unfetchable,
     applicable,
-    applicable_packages,
-    lock_graph,
 )
+from .lockformats.applicable import refuse_unfetchable
 from .lockformats.selection import Selection
 
 
@@ -74,13 +73,12 @@ class Converter:
         python = Version(target.python.full)
         chosen: list[tuple[LockedPackage, IndexFile, str]] = []
         skipped: list[SdistOnly] = []
+        found = applicable(self.lock, env, self.selection)
         if self.allow_sdist:
-            found = applicable(self.lock, env, self.selection)
-            packages = found.packages
             skipped += [_fetched_by_nix(entry) for entry in found.unfetchable]
         else:
-            packages = applicable_packages(self.lock, env, self.selection)
-        for package in packages:
+            refuse_unfetchable(self.lock, env, found)
+        for package in found.packages:
             self.on_progress(f"{target.key}: {package.name}")
             picked = self._pick(package, target, ranking, python)
             if isinstance(picked, SdistOnly):
@@ -89,7 +87,7 @@ class Converter:
                 chosen.append((package, *picked))
         self.sdist_only[target.key] = skipped
         present = {canonicalize_name(p.name) for p, _, _ in chosen}
-        graph = lock_graph(self.lock, env, self.selection)
+        graph = found.graph
         pins = []
         for package, file, index_url in chosen:
             deps = self._dependencies(package, file, env, present, graph)

@@ -30,12 +30,23 @@ DEFAULT = Selection()
 
 
 @dataclass(frozen=True)
+class LockGraph:
+    """What a lock with edges (uv.lock) says about a target beyond its package set: the
+    packages each one depends on, through its extras too (complete, so convert needs no
+    wheel metadata)."""
+
+    edges: Mapping[str, frozenset[str]]
+
+
+@dataclass(frozen=True)
 class Applicable:
     """What a target installs from a lock: packages an index serves, and those it cannot
     (git, local files), which a Nix build fetches itself (listed with --allow-sdist)."""
 
     packages: list[LockedPackage]
     unfetchable: list[Unfetchable]
+    # The lock's own edges (uv.lock; poetry.lock with its project), from the same walk.
+    graph: LockGraph | None = None
 
 
 def applicable_packages(
@@ -44,14 +55,18 @@ def applicable_packages(
     """The packages a target whose complete marker environment is ``env`` installs with
     ``selection``, sorted by name; a ``UserError`` if the lock does not cover the target
     or the target needs a package no index serves."""
-    found = applicable(lock, env, selection)
+    return refuse_unfetchable(lock, env, applicable(lock, env, selection)).packages
+
+
+def refuse_unfetchable(lock: LockFile, env: dict[str, str], found: Applicable) -> Applicable:
+    """``found``, or a ``UserError`` for the first package it needs that no index serves."""
     for entry in found.unfetchable:
         raise UserError(
             f"{lock.path}: {entry.name} {entry.reason}, and {_describe(env)} needs it;"
             " convert takes wheels from an index: lock it from one, drop it, or pass"
             " --allow-sdist to list it for your Nix to fetch"
         )
-    return found.packages
+    return found
 
 
 def applicable(lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT) -> Applicable:
@@ -91,6 +106,7 @@ def _poetry_applicable(lock: LockFile, env: dict[str, str], selection: Selection
     return Applicable(
         sorted((p for p in packages if p is not None), key=lambda p: p.name),
         [u for u in missing if u is not None],
+        LockGraph(walk.edges),
     )
 
 
@@ -184,15 +200,6 @@ def _holds(
         ) from None
 
 
-@dataclass(frozen=True)
-class LockGraph:
-    """What a lock with edges (uv.lock) says about a target beyond its package set: the
-    packages each one depends on, through its extras too (complete, so convert needs no
-    wheel metadata)."""
-
-    edges: Mapping[str, frozenset[str]]
-
-
 def lock_graph(
     lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT
 ) -> LockGraph | None:
@@ -206,13 +213,14 @@ def lock_graph(
 
 
 def _uv_applicable(lock: LockFile, env: dict[str, str], selection: Selection) -> Applicable:
-    reached = _uv_walk(lock, env, selection)[0]
+    reached, graph = _uv_walk(lock, env, selection)
     return Applicable(
         sorted(
             (entry.locked for entry in reached.values() if entry.locked is not None),
             key=lambda p: p.name,
         ),
         [_uv_unfetchable(entry) for entry in reached.values() if entry.locked is None],
+        graph,
     )
 
 
