@@ -12,7 +12,7 @@ from packaging.version import Version
 
 from pyhelpers.errors import UserError
 from pyhelpers.lock.lockformats import LockFile, read_lock
-from pyhelpers.lock.lockformats.applicable import applicable, lock_graph
+from pyhelpers.lock.lockformats.applicable import applicable
 from pyhelpers.lock.lockformats.poetryconstraint import Invalid, parse
 from pyhelpers.lock.lockformats.poetrydeps import split_entry
 from pyhelpers.lock.lockformats.selection import Selection
@@ -168,7 +168,7 @@ def test_groups_and_extras_are_poetrys(project: LockFile) -> None:
 
 
 def test_the_graph_gives_every_edge(project: LockFile) -> None:
-    graph = lock_graph(project, env_for("x86_64-linux", "3.12"))
+    graph = applicable(project, env_for("x86_64-linux", "3.12")).graph
     assert graph is not None
     assert graph.edges["a"] == {"numpyish", "s"}
     assert graph.edges["s"] == {"z"}  # through s[x], which brings s[y]

@@ -4,7 +4,9 @@ we take are exactly those `uv export --frozen --no-default-groups <same flags>` 
 
 from __future__ import annotations
 
+import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,12 +22,34 @@ from pyhelpers.target.environment import marker_environment
 from pyhelpers.target.target import make_target
 
 WILD = Path(__file__).resolve().parents[2] / "shared" / "samples" / "wild"
-PROJECTS = [SAMPLES / "scientific", *sorted(p.parent for p in WILD.glob("*/uv.lock"))]
+PROJECTS = [
+    SAMPLES / "demo",
+    SAMPLES / "scientific",
+    *sorted(p.parent for p in WILD.glob("*/uv.lock")),
+]
 TARGETS = [("x86_64-linux", "3.12"), ("aarch64-linux", "3.12"), ("aarch64-darwin", "3.12")]
 # Per lock, at most this many extras are tried one by one (lerobot has dozens).
 MAX_EACH = 6
 
 pytestmark = pytest.mark.skipif(uv() is None, reason="needs uv (pip install uv)")
+
+
+def pyproject_from_lock(path: Path) -> str:
+    """The root project's pyproject.toml as uv recorded it in the lock ([package.metadata]
+    requires-dist of the workspace root): a lock committed without its project (the demo
+    sample) is then exported by uv too. With --frozen uv does not check it against the
+    lock, so only what the lock says is used."""
+    data = tomllib.loads(path.read_text())
+    root = next(p for p in data["package"] if p.get("source", {}).get("virtual") == ".")
+    requirements = [
+        r["name"] + r.get("specifier", "") + (f"; {r['marker']}" if "marker" in r else "")
+        for r in root.get("metadata", {}).get("requires-dist", [])
+    ]
+    return (
+        f"[project]\nname = {json.dumps(root['name'])}\nversion = {json.dumps(root['version'])}\n"
+        f"requires-python = {json.dumps(data['requires-python'])}\n"
+        f"dependencies = {json.dumps(requirements)}\n\n[tool.uv]\npackage = false\n"
+    )
 
 
 def selections(lock: LockFile) -> list[tuple[list[str], Selection]]:
@@ -74,6 +98,8 @@ def test_our_package_set_is_what_uv_export_installs(project: Path, tmp_path: Pat
     # uv reads the project's pyproject.toml files beside the lock; ../shared is read-only.
     copy = tmp_path / project.name
     shutil.copytree(project, copy)
+    if not (copy / "pyproject.toml").exists():
+        (copy / "pyproject.toml").write_text(pyproject_from_lock(copy / "uv.lock"))
     lock = read_lock(copy / "uv.lock")
     checked = 0
     for flags, selection in selections(lock):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,10 @@ from ..progress import Progress
 from .common import add_index_options, add_target_options, http_client, requirement, targets_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..index.http import HttpClient
+    from ..index.indexes import Index
     from ..inspect.classify import Provider
     from ..target.target import Target
     from .common import Subcommands
@@ -42,6 +47,15 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     from ..inspect.classify import classify
 
     target = targets_of(args)[0]
+
+    @functools.cache
+    def connection() -> tuple[HttpClient, Index]:
+        """One client and index for the whole run, made when first needed."""
+        from ..index.indexes import Index
+
+        client = http_client(args, progress)
+        return client, Index.open(client, args.index_url, args.extra_index_url)
+
     reports = []
     progress.start(len(args.sources), "wheels inspected")
     for source in args.sources:
@@ -52,14 +66,12 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         elif kind == "url":
             from ..index.download import fetch_url
 
-            path, filename, sha256 = fetch_url(http_client(args, progress), source, progress)
+            path, filename, sha256 = fetch_url(connection()[0], source, progress)
         else:
             from ..index.download import fetch_file
-            from ..index.indexes import Index
             from ..lock.locker import Locker, LockRequest
 
-            client = http_client(args, progress)
-            index = Index.open(client, args.index_url, args.extra_index_url)
+            client, index = connection()
             request = LockRequest([requirement(source)], [target], no_deps=True)
             [pin] = Locker(client, index, progress).pins(request, target)
             path, sha256 = fetch_file(client, pin.file, progress)
@@ -68,7 +80,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         report = classify(scan)
         unknown = [e["soname"] for e in report["external"] if e["kind"] == "unknown"]
         if unknown:
-            found = _in_dependencies(args, progress, target, path, filename, unknown)
+            found = _in_dependencies(connection, progress, target, path, filename, unknown)
             if found:
                 report = classify(scan, dependencies=found)
         progress.step(
@@ -94,7 +106,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
 
 
 def _in_dependencies(
-    args: argparse.Namespace,
+    connection: Callable[[], tuple[HttpClient, Index]],
     progress: Progress,
     target: Target,
     path: Path,
@@ -102,15 +114,13 @@ def _in_dependencies(
     sonames: list[str],
 ) -> dict[str, Provider]:
     """What the wheel's own dependencies ship of the libraries nothing else names."""
-    from ..index.indexes import Index
     from ..index.metadata import metadata_from_wheel, parse_metadata
     from ..lock.dependency_libs import dependency_libraries
 
     meta = parse_metadata(metadata_from_wheel(str(path), filename), filename)
     if not meta.requires_dist:
         return {}
-    client = http_client(args, progress)
-    index = Index.open(client, args.index_url, args.extra_index_url)
+    client, index = connection()
     return dependency_libraries(client, index, target, meta.requires_dist, sonames, progress)
 
 

@@ -38,8 +38,8 @@ from .lockformats import (
     LockGraph,
     Unfetchable,
     applicable,
+    refuse_unfetchable,
 )
-from .lockformats.applicable import refuse_unfetchable
 from .lockformats.selection import Selection
 
 

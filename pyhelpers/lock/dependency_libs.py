@@ -21,7 +21,6 @@ from ..errors import UserError
 from ..index.download import cached_path, fetch_file
 from ..index.http import HttpClient
 from ..index.indexes import Index
-from ..index.metadata import MetadataSource
 from ..index.rangezip import member_names
 from ..index.simple import IndexFile
 from ..inspect.classify import Provider, installed_path
@@ -52,7 +51,7 @@ def dependency_libraries(
     missing = set(wanted)
     progress = progress or Progress.silent()
     locker = Locker(client, index, progress)
-    metadata = MetadataSource(client)
+    metadata = locker.metadata  # one source: its in-memory hints are shared too
     queue = deque(r for r in requires_dist if requirement_applies(r, env, frozenset()))
     seen: set[str] = set()
     found: dict[str, Provider] = {}

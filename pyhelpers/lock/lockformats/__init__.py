@@ -17,7 +17,13 @@ import tomllib
 from pathlib import Path
 
 from ...errors import UserError
-from .applicable import Applicable, LockGraph, applicable, applicable_packages, lock_graph
+from .applicable import (
+    Applicable,
+    LockGraph,
+    applicable,
+    applicable_packages,
+    refuse_unfetchable,
+)
 from .fields import _first_line, _read_text, _table
 from .model import (
     PIPFILE,
@@ -56,8 +62,8 @@ __all__ = [
     "UvPackage",
     "applicable",
     "applicable_packages",
-    "lock_graph",
     "read_lock",
+    "refuse_unfetchable",
 ]
 
 

@@ -200,18 +200,6 @@ def _holds(
         ) from None
 
 
-def lock_graph(
-    lock: LockFile, env: dict[str, str], selection: Selection = DEFAULT
-) -> LockGraph | None:
-    """The lock's own edges for a target, or None for formats that have none."""
-    _check_covered(lock, env)
-    if lock.format == POETRY and lock.poetry_project is not None:
-        return LockGraph(_poetry(lock, env, selection).edges)
-    if lock.format != UV:
-        return None
-    return _uv_walk(lock, env, selection)[1]
-
-
 def _uv_applicable(lock: LockFile, env: dict[str, str], selection: Selection) -> Applicable:
     reached, graph = _uv_walk(lock, env, selection)
     return Applicable(
