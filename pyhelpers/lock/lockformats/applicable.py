@@ -17,6 +17,7 @@ from .model import (
     POETRY,
     PYLOCK,
     UV,
+    VIRTUAL_ROOT,
     LockedPackage,
     LockFile,
     Unfetchable,
@@ -286,7 +287,9 @@ def uv_roots(lock: LockFile, selection: Selection) -> list[int]:
     """The graph entries of the projects a selection installs: the workspace root by
     default, the named members with --package, all members with --all-packages."""
     graph = lock.uv_graph
-    local = [n for n, entry in enumerate(graph) if entry.kind in _UV_LOCAL]
+    # A virtual root's dependency groups go with every selection but --package.
+    virtual = [n for n, entry in enumerate(graph) if entry.name == VIRTUAL_ROOT]
+    local = [n for n, e in enumerate(graph) if e.kind in _UV_LOCAL and e.name != VIRTUAL_ROOT]
     root = [n for n in local if graph[n].location == "."]
     members = set(lock.uv_members) or {graph[n].name for n in root}
     if selection.all_packages:
@@ -298,10 +301,10 @@ def uv_roots(lock: LockFile, selection: Selection) -> list[int]:
                 f"{lock.path}: --package {unknown[0]} is not a member of the workspace"
                 f" (members: {_clip(', '.join(sorted(members)))})"
             )
-        wanted = set(selection.packages)
+        return [n for n in local if graph[n].name in selection.packages]
     else:
-        return root or local  # a lock of path projects only: each of them
-    return [n for n in local if graph[n].name in wanted]
+        return (root or local) + virtual  # a lock of path projects only: each of them
+    return [n for n in local if graph[n].name in wanted] + virtual
 
 
 def _root_items(

@@ -77,6 +77,10 @@ class UvDependency:
     extras: tuple[str, ...] = ()
 
 
+# The name a virtual workspace root's groups go by in the walk: no package can have it.
+VIRTUAL_ROOT = "(virtual workspace root)"
+
+
 @dataclass(frozen=True)
 class UvPackage:
     """One ``[[package]]`` of uv.lock, with the edges needed to walk the graph."""

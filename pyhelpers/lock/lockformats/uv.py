@@ -25,6 +25,7 @@ from .fields import (
 )
 from .model import (
     _UV_KINDS,
+    VIRTUAL_ROOT,
     _UV_LOCAL,
     LockedFile,
     LockedPackage,
@@ -90,6 +91,8 @@ def _read_uv(src: _Source, data: Table) -> LockFile:
     environments = tuple(_marker(src, text, "supported-markers") for text in lock.supported_markers)
     graph = tuple(_uv_package(src, item, number) for number, item in enumerate(lock.package, 1))
     members = _str_list(src, lock.manifest or {}, "members", "manifest")
+    if not any(entry.location == "." and entry.kind in _UV_LOCAL for entry in graph):
+        graph += _virtual_root(src, lock.manifest or {})
     packages = tuple(entry.locked for entry in graph if entry.locked is not None)
     return LockFile(
         path=src.path,
@@ -98,10 +101,35 @@ def _read_uv(src: _Source, data: Table) -> LockFile:
         indexes=_unique(p.index for p in packages if p.index is not None),
         requires_python=requires_python,
         environments=environments,
-        skipped=_unique(entry.name for entry in graph if entry.kind in _UV_LOCAL),
+        skipped=_unique(e.name for e in graph if e.kind in _UV_LOCAL and e.name != VIRTUAL_ROOT),
         uv_graph=graph,
         uv_members=tuple(canonicalize_name(m) for m in members),
         uv_conflicts=tuple(_uv_conflict(src, item, n) for n, item in enumerate(lock.conflicts, 1)),
+    )
+
+
+def _virtual_root(src: _Source, manifest: Table) -> tuple[UvPackage, ...]:
+    """A virtual workspace root (no [project]) is no package of the lock; its dependency
+    groups are in [manifest.dependency-groups], and uv installs them with --group."""
+    where = "manifest dependency-groups"
+    groups = _table(src, manifest.get("dependency-groups", {}), where)
+    if not groups:
+        return ()
+    return (
+        UvPackage(
+            name=VIRTUAL_ROOT,
+            version=None,
+            source='{"virtual": "."}',
+            kind="virtual",
+            resolution_markers=(),
+            dependencies=(),
+            optional_dependencies=(),
+            locked=None,
+            location=".",
+            dev_dependencies=tuple(
+                (canonicalize_name(group), _uv_extra(src, groups, group, where)) for group in groups
+            ),
+        ),
     )
 
 
