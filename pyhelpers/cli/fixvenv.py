@@ -43,6 +43,12 @@ def add_parser(sub: Subcommands, parents: list[argparse.ArgumentParser]) -> None
     )
     fix.add_argument("--patchelf", metavar="PATH", help="patchelf to use (default: on PATH)")
     fix.add_argument(
+        "--no-runtime-loads",
+        action="store_true",
+        help="leave out the module that makes libraries the venv's Python code loads by name "
+        "(ctypes, cffi, ldconfig) resolve to the files found",
+    )
+    fix.add_argument(
         "--include-optional",
         action="append",
         default=[],
@@ -75,7 +81,7 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     from ..runtime.fixvenv import fix_venv
 
     venv = Path(args.venv)
-    fixes = fix_venv(
+    result = fix_venv(
         venv,
         [Path(d) for d in args.lib_dir],
         use_nix=args.nix,
@@ -84,7 +90,11 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         include_optional=args.include_optional,
         jobs=args.jobs,
         memory_budget=args.memory << 20,
+        runtime_loads=not args.no_runtime_loads,
     )
+    fixes, loads = result.files, result.loads
+    # With --check: what loaded by name would fail now; else: what no file was found for.
+    failing = loads.lacking if args.check else []
     smap = soname_map()
     missing = [(f, n) for f in fixes for n in f.missing]
     changed = [f for f in fixes if f.changes]
@@ -109,6 +119,9 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
                     "optional_left_out": [
                         {"soname": n, "reason": r} for n, r in sorted(optional.items())
                     ],
+                    "runtime_loads": loads.entries,
+                    "runtime_loads_unsupplied": loads.unsupplied,
+                    "runtime_loads_failing": failing,
                 },
                 indent=2,
                 sort_keys=True,
@@ -141,10 +154,24 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
                 + "; --include-optional SONAME brings one in",
                 file=sys.stderr,
             )
+        for said in failing:
+            print(f"manylinux-nix: runtime load {printable(said)} would fail", file=sys.stderr)
+        for said in loads.unsupplied:
+            print(
+                f"manylinux-nix: loaded by name, no file found: {printable(said)}; pass --lib-dir "
+                "with a folder that has it (or --nix)",
+                file=sys.stderr,
+            )
+        if loads.written and not args.quiet:
+            print(
+                f"manylinux-nix: {len(loads.table.find_library) + len(loads.table.dlopen)} "
+                f"names loaded by name now resolve ({loads.written[0].name})",
+                file=sys.stderr,
+            )
         verb = "would change" if args.check else "changed"
         if not args.quiet:
             print(
                 f"{len(fixes)} ELF files, {verb} {len(changed)}, {len(missing)} libraries missing",
                 file=sys.stderr,
             )
-    return 1 if missing else 0
+    return 1 if missing or failing or loads.unsupplied else 0

@@ -18,6 +18,7 @@ from ..errors import UserError
 from . import plugins, policy
 from . import siblings as siblings_table
 from .elf import ElfFacts
+from .runtimeloads import runtime_loads
 from .sonames import SonameMap, soname_map
 from .wheel import WheelScan
 
@@ -144,6 +145,13 @@ def classify(
         "driver_dlopen": _driver_dlopen(scan, smap),
         "provides": sorted({installed_path(e.path) for e in scan.elves if _is_library(e)}),
         "modules": top_level_modules(installed),
+        "runtime_loads": runtime_loads(
+            scan.py_loads,
+            smap,
+            own=basenames | own_sonames,
+            siblings=siblings,
+            dependencies=dependencies or {},
+        ),
     }
     return report
 

@@ -90,11 +90,26 @@ def _render(report: dict[str, Any]) -> str:
             lines.append(f"    {e['soname'].ljust(width)}  {e['kind']:<8} {_where(e)}")
     else:
         lines.append("  external: none")
+    loads = report.get("runtime_loads") or []
+    if loads:
+        lines.append("  loaded by name from Python at run time:")
+        width = max(len(_asked(e)) for e in loads)
+        for e in loads:
+            soname = f" -> {e['soname']}" if e["soname"] and e["soname"] != e["name"] else ""
+            lines.append(f"    {_asked(e).ljust(width)}{soname}  {e['kind']:<8} {_where(e)}")
     if report["dlopen_hints"]:
         lines.append(f"  dlopen hints (not build inputs): {', '.join(report['dlopen_hints'])}")
     if report.get("driver_dlopen"):
         lines.append("  dlopen()s the GPU driver: builds add /run/opengl-driver/lib to RUNPATHs")
     return "\n".join(lines)
+
+
+def _asked(entry: dict[str, Any]) -> str:
+    how = entry["how"]
+    if how == "ldconfig":
+        return f"ldconfig -p for {entry['name']}"
+    call = {"find_library": "find_library", "ctypes": "CDLL", "cffi": "ffi.dlopen"}[how]
+    return f"{call}({entry['name']!r})"
 
 
 def _where(entry: dict[str, Any]) -> str:
@@ -115,6 +130,10 @@ def _where(entry: dict[str, Any]) -> str:
     if kind == "optional":
         nix = f"; nixpkgs {entry['nix']} if included" if entry.get("nix") else ""
         return f"{entry.get('reason')}{nix}  {by}"
+    if kind == "glibc":
+        return f"glibc  {by}"
+    if kind == "vendored":
+        return f"in the wheel  {by}"
     return f"not in the soname map: pass it in sonameOverrides  {by}"
 
 

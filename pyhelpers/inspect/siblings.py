@@ -63,3 +63,8 @@ def _order() -> dict[Shipped, int]:
 def families() -> frozenset[str]:
     """The top-level folders the table's libraries live under (nvidia, PyQt6, ...)."""
     return frozenset(folder.split("/", 1)[0] for _name, folder, _pattern in _table())
+
+
+def exact_names() -> tuple[str, ...]:
+    """Every library name the table spells out (not its patterns)."""
+    return tuple(_index()[0])

@@ -16,6 +16,7 @@ from ..errors import UserError
 from ..wheelfile import ZIP_ERRORS, check_wheel_filename, file_sha256, zip_reason
 from . import inflate, parallel
 from .elf import MAGIC, ElfFacts, as_dict, from_dict, read_elf, read_elf_data
+from .pyloads import PyLoad, scan_source
 
 # Members up to this size are inflated in memory; larger ones spill to a temporary file.
 SPOOL_BYTES = 32 << 20
@@ -29,7 +30,7 @@ BATCH_COUNT = 64
 IN_MEMORY = parallel.ByteBudget(128 << 20)
 # A wheel that claims to inflate to more than this is refused (zip bombs).
 MAX_INFLATED = 16 << 30
-SCAN_VERSION = 2  # bump when ElfFacts changes, to invalidate cached scans
+SCAN_VERSION = 3  # bump when ElfFacts changes, to invalidate cached scans
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class WheelScan:
     sha256: str
     members: tuple[str, ...]
     elves: tuple[ElfFacts, ...]
+    # Libraries its Python code loads by name at run time (ctypes, cffi, ldconfig).
+    py_loads: tuple[PyLoad, ...] = ()
 
 
 def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = None) -> WheelScan:
@@ -53,6 +56,7 @@ def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = Non
                     f"{name}: inflates to more than {MAX_INFLATED >> 30} GiB; refusing it"
                 )
             elves = _scan_members(path, zf, infos)
+            loads = _scan_sources(zf, infos)
     except ZIP_ERRORS as exc:
         raise UserError(
             f"{name}: not a readable zip file ({zip_reason(exc)}); the wheel is corrupt"
@@ -64,7 +68,17 @@ def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = Non
         sha256=sha256 or file_sha256(path),
         members=tuple(sorted(i.filename for i in infos)),
         elves=tuple(sorted(elves, key=lambda e: e.path)),
+        py_loads=loads,
     )
+
+
+def _scan_sources(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> tuple[PyLoad, ...]:
+    """The run-time loads of every ``.py`` member, read as source, never imported."""
+    found: list[PyLoad] = []
+    for info in infos:
+        if info.filename.endswith(".py") and ".dist-info/" not in info.filename:
+            found += scan_source(zf.read(info), info.filename)
+    return tuple(sorted(found, key=lambda load: (load.path, load.line, load.how)))
 
 
 def _scan_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> list[ElfFacts]:
@@ -149,6 +163,10 @@ def scan_as_dict(scan: WheelScan) -> dict[str, Any]:
         "sha256": scan.sha256,
         "members": list(scan.members),
         "elves": [as_dict(e) for e in scan.elves],
+        "py_loads": [
+            {"names": list(p.names), "how": p.how, "path": p.path, "line": p.line}
+            for p in scan.py_loads
+        ],
     }
 
 
@@ -160,4 +178,7 @@ def scan_from_dict(data: dict[str, Any]) -> WheelScan | None:
         sha256=data["sha256"],
         members=tuple(data["members"]),
         elves=tuple(from_dict(e) for e in data["elves"]),
+        py_loads=tuple(
+            PyLoad(tuple(p["names"]), p["how"], p["path"], p["line"]) for p in data["py_loads"]
+        ),
     )

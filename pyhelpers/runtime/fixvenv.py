@@ -20,12 +20,14 @@ import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import UserError, brief
 from ..inspect import parallel, plugins
 from ..inspect.elf import ElfFacts, read_elf
 from ..inspect.sonames import SonameMap, soname_map, version_in_range
-from .runpaths import DRIVER_DIR, elf_files, set_runpath
+from . import loadshim, venvloads
+from .runpaths import DRIVER_DIR, elf_files, set_runpath_privately
 
 
 @dataclass
@@ -41,6 +43,24 @@ class FileFix:
     @property
     def changes(self) -> bool:
         return self.old_rpath != self.new_rpath
+
+
+@dataclass
+class RuntimeLoads:
+    """What fix-venv did for the libraries the venv's Python code loads by name."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    table: loadshim.LoadTable = field(default_factory=loadshim.LoadTable)
+    unsupplied: list[str] = field(default_factory=list)  # "name (how) at file:line"
+    # What the module in the venv lacks now (with --check: what would fail).
+    lacking: list[str] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class VenvFix:
+    files: list[FileFix]
+    loads: RuntimeLoads
 
 
 def library_index(paths: Iterable[Path]) -> dict[str, str]:
@@ -230,14 +250,17 @@ def fix_venv(
     include_optional: Sequence[str] = (),
     jobs: int | None = None,
     memory_budget: int = parallel.DEFAULT_MEMORY_BUDGET,
-) -> list[FileFix]:
+    runtime_loads: bool = True,
+) -> VenvFix:
     """Plan (and unless ``check``, apply) the RPATH of every ELF file in ``venv``: files
     are read on every core, and up to ``jobs`` patchelf runs at once hold at most
-    ``memory_budget`` bytes of files between them."""
+    ``memory_budget`` bytes of files between them. A file with other links (a uv or pdm
+    cache) gets its own copy first. Then the runtime-loads module: the libraries its
+    Python code loads by name (``runtime_loads=False`` leaves it alone)."""
     if not (venv / "pyvenv.cfg").is_file():
         raise UserError(f"{venv} is not a venv (no pyvenv.cfg); pass the venv's folder")
     smap = soname_map()
-    files = elf_files(venv)
+    files = elf_files(venv, linked_under="/site-packages/")
     parsed = []
     read = parallel.read_elves([(p, str(p.relative_to(venv))) for p in files], jobs)
     for path, facts in zip(files, read, strict=True):
@@ -266,10 +289,20 @@ def fix_venv(
         ]
 
     fixes = plans(given)
+    sites = venvloads.site_packages(venv)
+    loads = venvloads.entries(sites, venv_libs, smap) if runtime_loads and sites else []
     if use_nix:
         wanted = {n for fix in fixes for n in fix.missing}
+        wanted |= {e["soname"] for e in loads if e["kind"] == "library"} - set(given)
         if wanted:
-            fixes = plans({**nix_lib_dirs(wanted, smap), **given})
+            given = {**nix_lib_dirs(wanted, smap), **given}
+            fixes = plans(given)
+    table, unsupplied = venvloads.plan(loads, venv_libs, given)
+    result = RuntimeLoads(loads, table, unsupplied)
+    if sites:
+        result.lacking = venvloads.missing_now(table, sites[0])
+    if not check and sites and runtime_loads:
+        result.written = loadshim.write(sites[0], loadshim.module_name(None), table)
     if not check:
         tool = patchelf or shutil.which("patchelf")
         if tool is None:
@@ -280,8 +313,8 @@ def fix_venv(
             jobs,
             memory_budget,
         )
-    return fixes
+    return VenvFix(fixes, result)
 
 
 def _setter(tool: str, fix: FileFix) -> Callable[[], None]:
-    return lambda: set_runpath(tool, fix.path, fix.new_rpath)
+    return lambda: set_runpath_privately(tool, fix.path, fix.new_rpath)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,15 +33,18 @@ def store_dir() -> str:
     return os.environ.get("NIX_STORE", "/nix/store").rstrip("/")
 
 
-def elf_files(root: Path) -> list[Path]:
+def elf_files(root: Path, *, linked_under: str | None = None) -> list[Path]:
     """Regular ELF files under ``root``. Symlinks are not followed: a venv's python is a
-    link to an interpreter that is not the venv's to change (a read-only store path)."""
+    link to an interpreter that is not the venv's to change (a read-only store path).
+    Except, with ``linked_under``, links to files in folders whose path has that part
+    (``/site-packages/``): pdm's install cache links a venv's files that way."""
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
         for name in files:
             path = Path(folder, name)
-            if path.is_symlink() or not path.is_file():
+            linked = linked_under is not None and linked_under in f"{folder}/"
+            if (path.is_symlink() and not linked) or not path.is_file():
                 continue
             try:
                 with path.open("rb") as handle:
@@ -170,6 +174,29 @@ def _facts_or_none(path: Path) -> ElfFacts | None:
         return read_facts(path)
     except (OSError, UserError):
         return None
+
+
+def set_runpath_privately(patchelf: str, path: Path, entries: Sequence[str]) -> None:
+    """Set a file's RUNPATH without touching any other name of its bytes: a file with
+    more than one link (uv installs a venv's files as hard links into its cache) or a
+    symlink (pdm's cache) is copied, the copy patched and renamed over the link."""
+    if not path.is_symlink() and path.stat().st_nlink <= 1:
+        set_runpath(patchelf, path, entries)
+        return
+    copy = path.with_name(f".{path.name}.manylinux-nix-{os.getpid()}")
+    try:
+        shutil.copy2(path, copy)  # follows a symlink: the bytes, not the link
+        try:
+            set_runpath(patchelf, copy, entries)
+        except UserError as exc:
+            raise UserError(str(exc).replace(str(copy), str(path))) from None
+        os.replace(copy, path)
+    except OSError as exc:
+        raise UserError(
+            f"{printable(str(path))}: cannot make the venv's own copy ({exc.strerror or exc})"
+        ) from None
+    finally:
+        copy.unlink(missing_ok=True)
 
 
 def set_runpath(patchelf: str, path: Path, entries: Sequence[str]) -> None:

@@ -25,8 +25,8 @@ from .fields import (
 )
 from .model import (
     _UV_KINDS,
-    VIRTUAL_ROOT,
     _UV_LOCAL,
+    VIRTUAL_ROOT,
     LockedFile,
     LockedPackage,
     LockFile,
