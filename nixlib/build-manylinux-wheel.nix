@@ -26,6 +26,9 @@
   siblingPackages ? { },
   # `manylinux-nix verify` after autoPatchelf: a wheel that would fail at import fails here.
   dontVerifyManylinux ? false,
+  # Libraries the wheel's Python code loads by name (ctypes, cffi, ldconfig): a module in
+  # site-packages makes those names resolve to store paths. false leaves them alone.
+  runtimeLoads ? true,
   dependencies ? [ ],
   ...
 }@args:
@@ -53,6 +56,14 @@ let
     wheel = filename;
   };
   sitePackages = dep: "${dep}/${python.sitePackages}";
+  loads = manylinuxNixLib.runtimeLoadsOf {
+    inherit pkgs sonameOverrides;
+    facts = facts';
+    wheel = filename;
+    driverDir = "${addDriverRunpath.driverLink}/lib";
+    siteOf = provider: if provider != null && siblingPackages ? ${provider} then sitePackages siblingPackages.${provider} else null;
+  };
+  withLoads = runtimeLoads && isLinux && loads.wanted;
   # Sibling folders: from the named provider, or, when inspection could not tell which
   # wheel ships the library, from every dependency that has that folder.
   siblingDirs = lib.unique (
@@ -67,6 +78,7 @@ let
     ) native.siblings
   );
   ours = [
+    "runtimeLoads"
     "facts"
     "sonameOverrides"
     "extraLibs"
@@ -109,6 +121,8 @@ buildPythonPackage (
     # Where the wheel's RUNPATH entries into sibling wheels are pointed after autoPatchelf.
     manylinuxSiblingSites = lib.unique (map sitePackages (dependencies ++ lib.attrValues siblingPackages));
     manylinuxWheelName = filename;
+    manylinuxDistribution = pname;
+    manylinuxRuntimeLoads = if withLoads then builtins.toJSON { inherit (loads) entries paths; } else "";
     pythonImportsCheck = args.pythonImportsCheck or (manylinuxNixLib.importsOf facts');
     passthru = (args.passthru or { }) // {
       manylinuxFacts = facts';

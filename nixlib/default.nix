@@ -339,6 +339,72 @@ rec {
         }) (builtins.filter (e: e.kind == "sibling" && !(overridden e)) external);
       };
 
+  # Where each library a wheel's Python code loads by name (facts.runtime_loads) is, as
+  # the in-build tool takes it: { entries; paths = { soname = absolute path or, for
+  # glibc, the soname its loader finds; }; }. `siteOf provider` is the site-packages of
+  # a sibling wheel's package (or null); `driverDir` the driver's folder. A name nothing
+  # supplies (unknown, overridden to null) is left as the package would find it on the
+  # system, with a warning: a runtime load is often one of several tries.
+  runtimeLoadsOf =
+    {
+      pkgs,
+      facts,
+      wheel,
+      driverDir,
+      siteOf ? (_: null),
+      sonameOverrides ? { },
+    }:
+    let
+      entries = builtins.filter (e: e.how != "ldconfig") (facts.runtime_loads or [ ]);
+      key = e: if (e.soname or null) != null then e.soname else e.name;
+      package =
+        e:
+        if sonameOverrides ? ${key e} then
+          sonameOverrides.${key e}
+        else if e.kind == "library" then
+          libraryFor pkgs (e.matched_as or e.soname)
+        else
+          null;
+      pathOf =
+        e:
+        if sonameOverrides ? ${key e} then
+          (if package e == null then null else "${lib.getLib (package e)}/lib/${key e}")
+        else if e.kind == "glibc" then
+          e.soname
+        else if e.kind == "driver" then
+          "${driverDir}/${e.soname}"
+        else if e.kind == "sibling" then
+          (
+            let
+              site = siteOf (e.provided_by or null);
+            in
+            if site == null then null else "${site}/${e.search_path}/${e.soname}"
+          )
+        else if e.kind == "vendored" then
+          null
+        else if package e == null then
+          null
+        else
+          "${lib.getLib (package e)}/lib/${e.matched_as or e.soname}";
+      found = builtins.filter (e: pathOf e != null) entries;
+      missing = builtins.filter (e: pathOf e == null && e.kind != "vendored") entries;
+      warnMissing =
+        if missing == [ ] then
+          (x: x)
+        else
+          lib.warn (
+            "manylinux-nix: ${wheel}: loaded by name at run time, with no package here: "
+            + lib.concatMapStringsSep "; " (e: "${key e} (${builtins.head (e.wanted_by or [ "?" ])})") missing
+            + "; sonameOverrides = { ${lib.strings.escapeNixString (key (builtins.head missing))} = pkgs.<package>; } supplies one"
+          );
+    in
+    warnMissing {
+      entries = facts.runtime_loads or [ ];
+      paths = builtins.listToAttrs (map (e: lib.nameValuePair (key e) (pathOf e)) found);
+      # Whether the package has anything for the module to do (ldconfig searches too).
+      wanted = (facts.runtime_loads or [ ]) != [ ];
+    };
+
   # Without facts (a hand-written fetchPypiWheel), the wheel's claimed policy decides:
   # its whitelist's libraries, and every GPU-driver soname may stay missing.
   fallbackFacts =

@@ -15,6 +15,7 @@
   includeOptional,
   system,
   buildManylinuxWheel,
+  runtimeLoads ? true,
 }:
 let
   doc = manylinuxNixLib.readLock lock;
@@ -25,11 +26,16 @@ let
       + lib.concatStringsSep ", " (builtins.attrNames doc.targets)
       + "); run manylinux-nix lock with --system ${system} --python ${python.pythonVersion}"
     ));
+  # The lock's packages that ship a library the wheel needs or loads by name.
   providers =
     facts:
-    map (e: e.provided_by) (
-      builtins.filter (e: e.kind == "sibling" && (e.provided_by or null) != null) (
-        facts.external or [ ]
+    lib.unique (
+      builtins.filter (name: target.packages ? ${name}) (
+        map (e: e.provided_by) (
+          builtins.filter (e: e.kind == "sibling" && (e.provided_by or null) != null) (
+            (facts.external or [ ]) ++ (facts.runtime_loads or [ ])
+          )
+        )
       )
     );
   # The first package with an unresolved soname names those of the whole set.
@@ -52,7 +58,12 @@ let
       facts = entry.facts or null;
       dependencies = map (name: self.${name}) entry.dependencies;
       siblingPackages = lib.genAttrs (providers (entry.facts or { })) (name: self.${name});
-      inherit sonameOverrides ignoreMissing includeOptional;
+      inherit
+        sonameOverrides
+        ignoreMissing
+        includeOptional
+        runtimeLoads
+        ;
     });
 in
 {

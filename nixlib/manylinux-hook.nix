@@ -22,6 +22,7 @@ let
     "inspect/plugins.py"
     "inspect/sonames.py"
     "runtime/__init__.py"
+    "runtime/loadshim.py"
     "runtime/nixhook.py"
     "runtime/runpaths.py"
     "runtime/verify.py"

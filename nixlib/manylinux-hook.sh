@@ -47,6 +47,16 @@ manylinuxRestoreRunpaths() {
     done
 }
 
+# The module and .pth that make the libraries the package's Python code loads by name
+# resolve to the store paths nixlib found ($manylinuxRuntimeLoads, JSON).
+manylinuxWriteRuntimeLoads() {
+    [ -n "${manylinuxRuntimeLoads-}" ] || return 0
+    local spec="$NIX_BUILD_TOP/.manylinux-runtime-loads.json"
+    printf '%s' "$manylinuxRuntimeLoads" >"$spec"
+    mkdir -p "$out/@sitePackages@"
+    manylinuxNixTool runtime-loads "$out/@sitePackages@" --distribution "$manylinuxDistribution" "$spec"
+}
+
 manylinuxVerify() {
     [ -z "${dontVerifyManylinux-}" ] || return 0
     runHook preManylinuxVerify
@@ -63,4 +73,4 @@ manylinuxVerify() {
 
 prePatchHooks+=(manylinuxRestoreWheelName)
 preFixupHooks+=(manylinuxRecordRunpaths)
-postFixupHooks+=(manylinuxRestoreRunpaths manylinuxVerify)
+postFixupHooks+=(manylinuxRestoreRunpaths manylinuxWriteRuntimeLoads manylinuxVerify)

@@ -15,6 +15,8 @@
   # For the whole set: sonames to leave missing.
   ignoreMissing ? [ ],
   includeOptional ? [ ],
+  # false: leave what the wheels' Python code loads by name alone.
+  runtimeLoads ? true,
   overrides ? (final: prev: { }),
   system ? pkgs.stdenv.hostPlatform.system,
 }:
@@ -26,6 +28,7 @@ let
       sonameOverrides
       ignoreMissing
       includeOptional
+      runtimeLoads
       system
       ;
     buildManylinuxWheel =

@@ -34,6 +34,7 @@ let
       sonameOverrides,
       ignoreMissing,
       includeOptional,
+      runtimeLoads,
       old,
     }:
     let
@@ -68,10 +69,26 @@ let
       format = old.passthru.format or old.format or null;
       srcName = if old ? src then old.src.name or (baseNameOf (toString old.src)) else "";
       isWheel = if format != null then format == "wheel" else lib.hasSuffix ".whl" srcName;
-      # A pure wheel has nothing to patch: left as it is.
-      fromWheel = isWheel && pkgs.stdenv.hostPlatform.isLinux && (entry.facts.elf_files or 1) > 0;
+      loads = manylinuxNixLib.runtimeLoadsOf {
+        inherit pkgs sonameOverrides;
+        facts = entry.facts or { };
+        wheel = entry.filename or name;
+        driverDir = "${pkgs.addDriverRunpath.driverLink}/lib";
+        siteOf =
+          provider:
+          let
+            found = providerSite { inherit provider; };
+          in
+          if found == [ ] then null else builtins.head found;
+      };
+      withLoads = runtimeLoads && loads.wanted;
+      # A wheel without native needs (no ELF file, nothing loaded by name) is left as it is.
+      fromWheel =
+        isWheel && pkgs.stdenv.hostPlatform.isLinux && ((entry.facts.elf_files or 1) > 0 || withLoads);
     in
     lib.optionalAttrs fromWheel {
+      manylinuxDistribution = name;
+      manylinuxRuntimeLoads = if withLoads then builtins.toJSON { inherit (loads) entries paths; } else "";
       nativeBuildInputs = (old.nativeBuildInputs or [ ]) ++ [ hook ];
       buildInputs = (old.buildInputs or [ ]) ++ native.buildInputs;
       autoPatchelfIgnoreMissingDeps = (old.autoPatchelfIgnoreMissingDeps or [ ]) ++ native.ignoreMissing;
@@ -129,6 +146,8 @@ let
       sonameOverrides ? { },
       ignoreMissing ? [ ],
       includeOptional ? [ ],
+      # false: leave what the packages' Python code loads by name alone.
+      runtimeLoads ? true,
     }:
     final: prev:
     let
@@ -166,6 +185,7 @@ let
               sonameOverrides
               ignoreMissing
               includeOptional
+              runtimeLoads
               old
               ;
             python = python';

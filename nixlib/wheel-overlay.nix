@@ -18,6 +18,8 @@
   sonameOverrides ? { },
   ignoreMissing ? [ ],
   includeOptional ? [ ],
+  # false: leave what the wheels' Python code loads by name alone.
+  runtimeLoads ? true,
   system ? pkgs.stdenv.hostPlatform.system,
 }:
 pyfinal: pyprev:
@@ -28,6 +30,7 @@ let
       sonameOverrides
       ignoreMissing
       includeOptional
+      runtimeLoads
       system
       ;
     # From pyprev: the names this overlay defines must not depend on its own result.

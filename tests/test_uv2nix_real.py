@@ -92,7 +92,7 @@ def workspace(tmp: Path, index: IndexServer, files: dict[str, Path]) -> Path:
     root.mkdir()
     (root / "pyproject.toml").write_text(
         '[project]\nname = "app"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
-        'dependencies = ["extdemo", "puresdist"]\n\n[tool.uv]\npackage = false\n'
+        'dependencies = ["extdemo", "puresdist", "rtpure"]\n\n[tool.uv]\npackage = false\n'
     )
     registry = index.url.rstrip("/")
 
@@ -104,14 +104,17 @@ def workspace(tmp: Path, index: IndexServer, files: dict[str, Path]) -> Path:
     (root / "uv.lock").write_text(
         'version = 1\nrevision = 3\nrequires-python = ">=3.11"\n\n'
         '[[package]]\nname = "app"\nversion = "0.1.0"\nsource = { virtual = "." }\n'
-        'dependencies = [{ name = "extdemo" }, { name = "puresdist" }]\n\n'
-        '[package.metadata]\nrequires-dist = [{ name = "extdemo" }, { name = "puresdist" }]\n\n'
+        'dependencies = [{ name = "extdemo" }, { name = "puresdist" }, { name = "rtpure" }]\n\n'
+        '[package.metadata]\nrequires-dist = [{ name = "extdemo" }, { name = "puresdist" },'
+        ' { name = "rtpure" }]\n\n'
         f'[[package]]\nname = "extdemo"\nversion = "1.0"\nsource = {{ registry = "{registry}" }}\n'
         'dependencies = [{ name = "nvidia-sibcore" }]\n'
         f"wheels = [{wheel(files['extdemo'])}]\n\n"
         f'[[package]]\nname = "nvidia-sibcore"\nversion = "1.0"\n'
         f'source = {{ registry = "{registry}" }}\n'
         f"wheels = [{wheel(files['nvidia-sibcore'])}]\n\n"
+        f'[[package]]\nname = "rtpure"\nversion = "1.0"\nsource = {{ registry = "{registry}" }}\n'
+        f"wheels = [{wheel(files['rtpure'])}]\n\n"
         '[[package]]\nname = "puresdist"\nversion = "1.0"\n'
         f'source = {{ registry = "{registry}" }}\n'
         f'sdist = {{ url = "{index.base_url}files/{sdist.name}", hash = "sha256:{sha(sdist)}",'
@@ -150,6 +153,12 @@ def project(tmp_path: Path, run: Run, index_factory: Callable[..., IndexServer])
             },
         ),
         "puresdist": build_sdist(wheels, "puresdist", "1.0"),
+        # A pure wheel whose Python code loads zlib by name: no ELF file, a runtime load.
+        "rtpure": build_wheel(
+            wheels, "rtpure", "1.0",
+            extra_files={"rtpure/__init__.py": b"import ctypes, ctypes.util\n"
+                         b"Z = ctypes.CDLL(ctypes.util.find_library('z'))\n"},
+        ),
     }  # fmt: skip
     root = workspace(tmp_path, index_factory(wheels), files)
     code, _, err = run(
@@ -245,3 +254,31 @@ def test_the_readme_example_is_the_one_evaluated() -> None:
         "(pkgs.manylinuxNix.uv2nixOverrides { facts = ./native-deps.json; lock = ./uv.lock; })"
         in example
     )
+
+
+def _import_rtpure(site: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
+    empty = tmp / "empty"
+    empty.write_bytes(b"")
+    hidden = [host_library("libz.so.1"), Path("/etc/ld.so.cache")]
+    mounts = " && ".join(f"mount --bind {empty} {h}" for h in hidden)
+    code = f"import site; site.addsitedir({str(site)!r}); import rtpure; print(rtpure.Z._name)"
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", f'{mounts} && exec {sys.executable} -S -c "{code}"'],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_a_pure_wheel_that_loads_a_library_by_name_gets_it(project: Path, tmp_path: Path) -> None:
+    done = build(project, "rtpure", tmp_path / "rtpure")
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert (site(done) / "_manylinux_nix_loads_rtpure.pth").is_file()
+    imported = _import_rtpure(site(done), tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip().endswith("-standin-zlib/lib/libz.so.1")
+    plain = build(project, "rtpure", tmp_path / "plain", with_overlay=False)
+    assert plain.returncode == 0, plain.stderr[-4000:]
+    failed = _import_rtpure(site(plain), tmp_path)
+    assert failed.returncode != 0 and "libz.so.1" in failed.stderr, failed.stdout

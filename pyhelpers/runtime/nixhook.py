@@ -8,13 +8,34 @@ pyhelpers.nixhook`` with just this package and pyelftools on PYTHONPATH.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UserError, printable
+from . import loadshim
 from .runpaths import Change, record, restore
 from .verify import verify
+
+
+def runtime_loads(site: Path, distribution: str, spec: Path) -> int:
+    """Write the runtime-loads module of a package from nixlib's runtimeLoadsOf: the
+    facts' entries and the path Nix found for each."""
+    try:
+        given = json.loads(spec.read_text(encoding="utf-8"))
+        entries, paths = given["entries"], given["paths"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(f"{spec}: not the runtime loads nixlib writes ({exc})") from None
+    table, unsupplied = loadshim.table_for(
+        entries, lambda e: paths.get(e.get("soname") or e["name"])
+    )
+    written = loadshim.write(site, loadshim.module_name(distribution), table)
+    for path in written:
+        print(f"manylinux-nix: wrote {path.relative_to(site)} ({len(paths)} names loaded by name)")
+    for said in unsupplied:
+        print(f"manylinux-nix: note: loaded by name, not supplied: {printable(said)}")
+    return 0
 
 
 def _report(changes: list[Change], root: Path, what: str) -> None:
@@ -35,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     res.add_argument("state", type=Path)
     res.add_argument("--site-packages", help="site-packages, relative to root")
     res.add_argument("--sibling-site", action="append", default=[], metavar="DIR")
+    shim = sub.add_parser("runtime-loads", help="write the module for names loaded by name")
+    shim.add_argument("site", type=Path)
+    shim.add_argument("--distribution", required=True)
+    shim.add_argument("spec", type=Path)
     ver = sub.add_parser("verify", help="every ELF file loads, as the loader will load it")
     ver.add_argument("root", type=Path)
     ver.add_argument("--glibc-dir", type=Path, required=True)
@@ -51,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sibling_sites=args.sibling_site,
             )
             _report(changes, args.root, "RUNPATH of")
+        elif args.command == "runtime-loads":
+            return runtime_loads(args.site, args.distribution, args.spec)
         else:
             report = verify(args.root, args.glibc_dir, ignore_missing=args.ignore_missing)
             for line in report.problems:

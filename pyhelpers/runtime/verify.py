@@ -20,6 +20,7 @@ from ..errors import UserError
 from ..inspect import parallel, plugins
 from ..inspect.elf import MAGIC, ElfFacts, defined_versions, read_elf
 from ..inspect.sonames import SonameMap, soname_map
+from . import loadshim
 from .runpaths import DRIVER_DIR, elf_files, impure_entries, store_dir
 
 
@@ -227,7 +228,29 @@ def verify(
     for path, facts in parsed:
         report.files += 1
         _check(path, facts, glibc_dir, smap, report, tuple(ignore_missing), loaded)
+    _check_runtime_loads(root if root.is_dir() else root.parent, report)
     return report
+
+
+def _check_runtime_loads(root: Path, report: Report) -> None:
+    """Every file a runtime-loads module (``loadshim``) names must be a readable
+    library; the GPU driver's are there only at run time."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(folder, d))]
+        if not any(f.startswith("_manylinux_nix_loads") and f.endswith(".py") for f in files):
+            continue
+        for module, table in loadshim.read_tables(Path(folder)).items():
+            named = {**table.find_library, **table.dlopen}
+            for name, path in sorted(named.items()):
+                if "/" not in path or path.startswith(DRIVER_DIR + "/"):
+                    continue
+                if _facts(path) is None:
+                    report.problem(
+                        Path(folder, f"{module}.py"),
+                        f"runtime load {name} not found",
+                        "supply the package that ships it (sonameOverrides, or fix-venv --lib-dir)",
+                        detail=f"loads {name!r} by name from {path}, which is no readable library",
+                    )
 
 
 def _check(

@@ -491,6 +491,9 @@ let
     libffi = hostLibrary "libffi" [ "libffi.so.8" ] // {
       version = "3.4.4";
     };
+    sqlite = hostLibrary "sqlite" [ "libsqlite3.so.0" ] // {
+      version = "3.47.2";
+    };
     # The libraries of each manylinux policy that this stand-in has (the real lists also
     # hold libX11, libGL, glib, expat ...: pkgs/development/interpreters/python/manylinux).
     pythonManylinuxPackages = rec {

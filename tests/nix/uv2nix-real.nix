@@ -71,7 +71,7 @@ let
 in
 {
   inherit pythonSet;
-  inherit (pythonSet) extdemo nvidia-sibcore puresdist;
+  inherit (pythonSet) extdemo nvidia-sibcore puresdist rtpure;
   # Whether uv2nix itself gave the wheel autoPatchelfHook and the sdist none.
   hooks = {
     wheel = builtins.elem pkgs.autoPatchelfHook pythonSet.extdemo.nativeBuildInputs;

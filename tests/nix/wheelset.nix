@@ -8,6 +8,7 @@
   sonameOverridesJSON ? "{}",
   ignoreMissing ? [ ],
   includeOptional ? [ ],
+  runtimeLoads ? true,
 }:
 let
   pkgs = import ./standin.nix {
@@ -31,5 +32,10 @@ in
 pkgs.manylinuxNix.mkWheelSet {
   lock = lockFile;
   python = pkgs.python311;
-  inherit sonameOverrides ignoreMissing includeOptional;
+  inherit
+    sonameOverrides
+    ignoreMissing
+    includeOptional
+    runtimeLoads
+    ;
 }
