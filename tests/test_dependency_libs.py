@@ -123,6 +123,32 @@ def test_a_library_a_dependency_ships_is_its_sibling_even_two_levels_down(
     assert not any("pywin32" in path for _, path in index.requests)
 
 
+def test_a_dependency_that_an_extra_of_a_dependency_brings_is_followed(
+    tmp_path: Path, run: Run, index_factory: Callable[..., IndexServer]
+) -> None:
+    """torch -> cuda-toolkit[cublas] -> nvidia-cublas; extra == "cublas" (bitsandbytes'
+    chain): the extra's dependency is looked at, where a traceback came before."""
+    version = f"1.0.post{tmp_path.stat().st_ino}"
+    wheels = tmp_path / "wheels"
+    lib = compile_so(tmp_path / "libblasish.so", "int blas_value(void) { return 1; }\n",
+                     soname="libblasish.so")  # fmt: skip
+    build_wheel(wheels, "blasish", version, TAG,
+                extra_files={"blasish/lib/libblasish.so": lib.read_bytes()})  # fmt: skip
+    build_wheel(wheels, "toolkitish", version,
+                requires_dist=[f'blasish=={version}; extra == "blas"'])  # fmt: skip
+    ext = compile_so(tmp_path / "ext" / f"_native{EXT}", "int f(void) { return 0; }\n",
+                     add_needed=("libblasish.so",))  # fmt: skip
+    user = build_wheel(wheels, "blasuser", version, TAG,
+                       requires_dist=[f"toolkitish[blas]=={version}"],
+                       extra_files={f"blasuser/_native{EXT}": ext.read_bytes()})  # fmt: skip
+    code, external, err = inspect(run, user, "-i", index_factory(wheels).url)
+    assert code == 0, err
+    found = external["libblasish.so"]
+    assert (found["kind"], found["provided_by"], found["search_path"]) == (
+        "sibling", "blasish", "blasish/lib",
+    )  # fmt: skip
+
+
 def test_a_requirement_is_inspected_the_same_way(
     world: World, run: Run, index_factory: Callable[..., IndexServer]
 ) -> None:

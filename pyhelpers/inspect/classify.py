@@ -6,6 +6,7 @@ Pure functions over a ``WheelScan``; the result is the ``inspect --json`` docume
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Mapping
@@ -66,14 +67,14 @@ def wheel_arches(filename: str) -> set[str]:
 
 
 def providers_of(scan: WheelScan, distribution: str) -> dict[str, Provider]:
-    """The libraries ``scan``'s wheel offers to others, by file name and by soname."""
+    """The libraries ``scan``'s wheel offers to others, by file name: what autoPatchelf
+    and the loader find a DT_NEEDED entry by (never by SONAME)."""
     offered: dict[str, Provider] = {}
     for elf in scan.elves:
         path = installed_path(elf.path)
-        provider = Provider(distribution, posixpath.dirname(path))
-        offered.setdefault(posixpath.basename(path), provider)
-        if elf.soname:
-            offered.setdefault(elf.soname, provider)
+        offered.setdefault(
+            posixpath.basename(path), Provider(distribution, posixpath.dirname(path))
+        )
     return offered
 
 
@@ -100,7 +101,7 @@ def classify(
     basenames = {posixpath.basename(p) for p in installed}
     own_sonames = {e.soname for e in scan.elves if e.soname}
     wheel_dirs = {posixpath.dirname(p) for p in installed}
-    _check_arch(scan)
+    scan, notes = _host_files(scan)
 
     vendored: set[str] = set()
     libc: set[str] = set()
@@ -111,7 +112,7 @@ def classify(
         origin = posixpath.dirname(path)
         needs = [(n, False) for n in elf.needed] + [(n, True) for n in elf.dlopen_notes]
         for needed, noted in needs:
-            if _in_wheel(elf, needed, origin, installed, basenames, own_sonames):
+            if _in_wheel(elf, needed, origin, installed, basenames):
                 vendored.add(needed)
             elif smap.is_libc(needed):
                 libc.add(needed)
@@ -145,10 +146,11 @@ def classify(
         "driver_dlopen": _driver_dlopen(scan, smap),
         "provides": sorted({installed_path(e.path) for e in scan.elves if _is_library(e)}),
         "modules": top_level_modules(installed),
+        "notes": notes,
         "runtime_loads": runtime_loads(
             scan.py_loads,
             smap,
-            own=basenames | own_sonames,
+            own=basenames,
             siblings=siblings,
             dependencies=dependencies or {},
         ),
@@ -183,14 +185,15 @@ def _in_wheel(
     origin: str,
     installed: set[str],
     basenames: set[str],
-    own_sonames: set[str],
 ) -> bool:
     for entry in elf.search_path:
         expanded = _expand(entry, origin)
         if expanded is not None and posixpath.join(expanded, needed) in installed:
             return True
-    # autoPatchelf scans the package's own output for the file name, whatever the RPATH.
-    return needed in basenames or needed in own_sonames
+    # autoPatchelf scans the package's own output for the file name, whatever the RPATH;
+    # like the loader on disk, it never matches a SONAME (torchvision's libcudart.so.13
+    # is not its libcudart.3eda8113.so.13, whose SONAME it is).
+    return needed in basenames
 
 
 @dataclass(frozen=True)
@@ -291,7 +294,10 @@ def _sibling_without_lock(
     # A file of a family the table knows takes siblings of its own family only: the
     # same soname in PySide6's folder is not a PyQt6 library.
     own = {u.path.split("/", 1)[0] for u in users} & siblings_table.families()
-    known = [k for k in known if not own or k.folder.split("/", 1)[0] in own]
+    known = [k for k in known if k.folder.split("/", 1)[0] in own] or (
+        # torch/lib's files link nvidia-*: only the Qt families ship what others ship too.
+        [] if own & QT_FAMILIES else known
+    )
     named = [k for k in known if k.folder in pointed]
     ranked = named + [k for k in known if k not in named] if named or not pointed else []
     if ranked:
@@ -378,11 +384,38 @@ def _policy(
     return {"claimed": f"{claim[0]}_{claim[1]}", "holds": not violations, "violations": violations}
 
 
-def _check_arch(scan: WheelScan) -> None:
+# Qt's bindings and libraries come in families (PyQt6, PySide6...) that ship the same
+# sonames: a file of one family takes no other family's library.
+QT_FAMILIES = frozenset({"PyQt5", "PyQt6", "PySide6", "shiboken6"})
+
+# The CPUs wheels are built for; an ELF file for anything else (EM_NONE, EM_AMDGPU) is
+# never loaded by the host's loader.
+_CPU_ARCHES = frozenset(
+    {"x86_64", "aarch64", "i686", "armv7l", "ppc64le", "ppc64", "s390x", "riscv64", "loongarch64"}
+)
+
+
+def _host_files(scan: WheelScan) -> tuple[WheelScan, list[str]]:
+    """The scan without ELF files for another machine than the wheel's tag (a GPU code
+    object, a test file for no machine), which the host loader never loads: each is a
+    note. One that a host file needs is a broken wheel."""
     claimed = wheel_arches(scan.filename)
-    for elf in scan.elves:
-        if claimed and elf.arch not in claimed:
+    foreign = [e for e in scan.elves if claimed and e.arch not in claimed]
+    if not foreign:
+        return scan, []
+    host = [e for e in scan.elves if e not in foreign]
+    needed = {n for e in host for n in (*e.needed, *e.dlopen_notes)}
+    for elf in foreign:
+        # A file for another CPU is a wheel tagged wrong: an import would load it.
+        cpu = elf.arch in _CPU_ARCHES
+        if cpu or posixpath.basename(elf.path) in needed or (elf.soname and elf.soname in needed):
             raise UserError(
                 f"{scan.filename}: {elf.path} is built for {elf.arch} ({elf.bits}-bit), but the "
                 f"wheel claims {', '.join(sorted(claimed))}; the wheel is broken"
             )
+    notes = [
+        f"{e.path} is an ELF file for {e.arch}, not {', '.join(sorted(claimed))}: "
+        "nothing here loads it, so it is not inspected"
+        for e in foreign
+    ]
+    return dataclasses.replace(scan, elves=tuple(host)), notes

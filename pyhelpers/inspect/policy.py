@@ -118,9 +118,16 @@ def check(
         if soname not in policy.whitelist and not soname.startswith(("ld-linux", "ld64.so")):
             violations.append(f"{soname} is not allowed by {name}")
     spaces = policy.symbol_versions.get(arch, {})
+    # manylinux_2_N promises glibc 2.N, whichever known policy is nearest below it
+    # (zstd's manylinux_2_14 may need GLIBC_2.14, which manylinux_2_12's set lacks).
+    tagged = re.match(r"^manylinux_(\d+)_(\d+)$", name)
+    glibc = (int(tagged.group(1)), int(tagged.group(2))) if tagged else None
     seen = set()
     for library, version_name, wanted_by in version_needs:
         ns, version = split_version(version_name)
+        key = version_key(version)
+        if ns == "GLIBC" and glibc is not None and key is not None and key <= glibc:
+            continue
         if ns in spaces and version not in spaces[ns] and version_name not in seen:
             seen.add(version_name)
             violations.append(

@@ -97,6 +97,8 @@ def _render(report: dict[str, Any]) -> str:
         for e in loads:
             soname = f" -> {e['soname']}" if e["soname"] and e["soname"] != e["name"] else ""
             lines.append(f"    {_asked(e).ljust(width)}{soname}  {e['kind']:<8} {_where(e)}")
+    for note in report.get("notes") or []:
+        lines.append(f"  note: {note}")
     if report["dlopen_hints"]:
         lines.append(f"  dlopen hints (not build inputs): {', '.join(report['dlopen_hints'])}")
     if report.get("driver_dlopen"):

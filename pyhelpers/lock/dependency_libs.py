@@ -62,8 +62,16 @@ def dependency_libraries(
             continue
         seen.add(name)
         progress(f"looking for {', '.join(sorted(missing))} in {name}")
+        # Its marker held where it was found (with the dependent's extras, as for
+        # cuda-toolkit[cublas]'s `nvidia-cublas; extra == "cublas"`); without them it
+        # would not hold again, and the package would not be pinned at all.
+        unmarked = Requirement(str(requirement))
+        unmarked.marker = None
         try:
-            [pin] = locker.pins(LockRequest([requirement], [target], no_deps=True), target)
+            pins = locker.pins(LockRequest([unmarked], [target], no_deps=True), target)
+            if len(pins) != 1:
+                raise UserError(f"{name}: no single wheel for {target.key}")
+            [pin] = pins
             members = _members(client, pin.file)
             extras = frozenset(canonicalize_name(e) for e in requirement.extras)
             queue.extend(
