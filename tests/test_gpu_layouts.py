@@ -15,7 +15,7 @@ from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
 from wheelfactory import build_wheel
 
-from pyhelpers.inspect.classify import classify
+from pyhelpers.inspect.classify import classify, providers_of
 from pyhelpers.inspect.wheel import scan_wheel
 
 pytestmark = needs_x86_64
@@ -310,3 +310,48 @@ def test_libraries_only_plugins_load_are_loaded_on_demand_too(tmp_path: Path) ->
         },
     )
     assert external(linked)["libQt63DQuick.so.6"]["kind"] == "unknown"
+
+
+def test_bitsandbytes_variants_want_only_the_runtime_the_lock_has(tmp_path: Path) -> None:
+    """bitsandbytes 0.50 ships one library per CUDA, ROCm and XPU runtime and loads the
+    one that matches: a lock with CUDA 12's nvidia-* wheels wants the CUDA 12 variants'
+    libraries (siblings), leaves the others optional; a CPU-only lock wants none."""
+    c, folder = PLAIN_LIBRARY, "bitsandbytes"
+    files = {
+        f"{folder}/libbitsandbytes_cpu.so": (c, ("libgomp.so.1",), None),
+        f"{folder}/libbitsandbytes_cuda118.so": (c, ("libcublas.so.11", "libcudart.so.11.0"), None),
+        f"{folder}/libbitsandbytes_cuda126.so": (c, ("libcublas.so.12", "libcudart.so.12"), None),
+        f"{folder}/libbitsandbytes_cuda130.so": (c, ("libcublas.so.13", "libcudart.so.13"), None),
+        f"{folder}/libbitsandbytes_rocm70.so": (c, ("libhipblas.so.3", "librocrand.so.1"), None),
+        f"{folder}/libbitsandbytes_xpu2025.so": (c, ("libsycl.so.8", "libsvml.so"), None),
+    }
+    members = {}
+    for number, (path, (source, needed, _)) in enumerate(files.items()):
+        so = compile_so(tmp_path / f"m{number}" / Path(path).name, source, add_needed=needed)
+        members[path] = so.read_bytes()
+    scan = scan_wheel(
+        build_wheel(tmp_path / "w", "bitsandbytes", "0.50.2", TAG, extra_files=members)
+    )
+    cpu_only = external(classify(scan))
+    assert not [s for s, e in cpu_only.items() if e["kind"] in ("unknown", "sibling", "library")
+                and s != "libgomp.so.1"]  # fmt: skip
+    assert cpu_only["libhipblas.so.3"]["reason"].startswith("one of bitsandbytes' per-runtime")
+    cublas = compile_so(tmp_path / "cublas" / "libcublas.so.12", c, soname="libcublas.so.12")
+    cudart = compile_so(tmp_path / "cudart" / "libcudart.so.12", c, soname="libcudart.so.12")
+    lock_siblings = {
+        **providers_of(scan_wheel(build_wheel(
+            tmp_path / "n", "nvidia-cublas-cu12", "12.8", TAG,
+            extra_files={"nvidia/cublas/lib/libcublas.so.12": cublas.read_bytes()},
+        )), "nvidia-cublas-cu12"),
+        **providers_of(scan_wheel(build_wheel(
+            tmp_path / "n", "nvidia-cuda-runtime-cu12", "12.8", TAG,
+            extra_files={"nvidia/cuda_runtime/lib/libcudart.so.12": cudart.read_bytes()},
+        )), "nvidia-cuda-runtime-cu12"),
+    }  # fmt: skip
+    cuda12 = external(classify(scan, siblings=lock_siblings))
+    assert {s: e["kind"] for s, e in cuda12.items() if e["kind"] != "optional"} == {
+        "libgomp.so.1": "library",
+        "libcublas.so.12": "sibling",
+        "libcudart.so.12": "sibling",
+    }
+    assert cuda12["libcublas.so.12"]["provided_by"] == "nvidia-cublas-cu12"

@@ -393,3 +393,45 @@ def test_fix_venv_leaves_uv_s_cache_and_linked_files_as_they_were(tmp_path: Path
         assert _runpath(fixed) == str(folder)
     # verify and --check read in place: the fixed venv checks clean.
     assert main(["fix-venv", str(venv), "--check", "--lib-dir", str(folder)]) == 0
+
+
+# Real wheels from PyPI ------------------------------------------------------------
+
+
+@pytest.mark.network
+@pytest.mark.parametrize(
+    ("requirement", "asked", "soname", "kind", "nix"),
+    [
+        ("python-magic==0.4.27", ("magic", "find_library"), "libmagic.so.1", "library", "file"),
+        ("psycopg==3.3.*", ("pq", "find_library"), "libpq.so.5", "library", "libpq"),
+        ("soundfile", ("libsndfile.so", "cffi"), "libsndfile.so.1", "library", "libsndfile"),
+        ("nvidia-ml-py", ("libnvidia-ml.so.1", "ctypes"), "libnvidia-ml.so.1", "driver", None),
+        ("triton", ("libcuda.so.1", "ldconfig"), "libcuda.so.1", "driver", None),
+        ("ijson", ("yajl", "find_library"), "libyajl.so.2", "library", "yajl"),
+    ],
+)
+def test_real_wheels_report_what_they_load_by_name(
+    requirement: str,
+    asked: tuple[str, str],
+    soname: str,
+    kind: str,
+    nix: str | None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["inspect", requirement, "--json", "--system", "x86_64-linux", "--python", "3.12"]
+    assert main(args) == 0
+    reports = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    loads = {(e["name"], e["how"]): e for e in reports[0]["runtime_loads"]}
+    assert asked in loads, sorted(loads)
+    entry = loads[asked]
+    assert (entry["soname"], entry["kind"], entry["nix"]) == (soname, kind, nix)
+
+
+@pytest.mark.network
+def test_bitsandbytes_variants_leave_no_soname_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["inspect", "bitsandbytes==0.50.2", "--json", "--system", "x86_64-linux"]
+    assert main([*args, "--python", "3.12"]) == 0
+    report = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert [e["soname"] for e in report["external"] if e["kind"] == "unknown"] == []
+    optional = {e["soname"] for e in report["external"] if e["kind"] == "optional"}
+    assert {"libcublas.so.11", "libhipblas.so.3", "libsycl.so.9"} <= optional

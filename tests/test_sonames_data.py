@@ -192,3 +192,26 @@ def test_nix_entries_are_attribute_paths() -> None:
 
 def test_file_is_canonically_formatted() -> None:
     assert json.dumps(DATA, indent=2, sort_keys=True) + "\n" == SONAMES_TEXT
+
+
+# Listed from real store paths (tests/data/facts/uv-nix-soname-map.json): where both
+# maps name a soname, they must agree.
+REAL_STORE = json.loads((Path(__file__).parent / "data/facts/uv-nix-soname-map.json").read_text())
+# nixpkgs' glibc ships a copy of libgcc_s.so.1 in lib/ beside gcc's.
+SHIPPED_BY_BOTH = {"libgcc_s.so.1": "stdenv.cc.cc.lib"}
+
+
+@pytest.mark.parametrize("soname", sorted(REAL_STORE["sonames"]))
+def test_the_map_agrees_with_real_store_paths(soname: str) -> None:
+    attr = REAL_STORE["sonames"][soname]
+    attr = REAL_STORE["aliases"].get(attr, attr)
+    if soname in DATA["glibc"]["all"]:
+        assert attr == "glibc" or SHIPPED_BY_BOTH.get(soname) == attr, (soname, attr)
+    else:
+        assert soname in DATA["libraries"], f"{soname} ({attr}) is not in the soname map"
+        assert attr in DATA["libraries"][soname]["nix"], (soname, attr)
+
+
+def test_real_store_facts_say_where_they_come_from() -> None:
+    assert "93fb11a79379e05203ad0bde497aadab1855782a" in REAL_STORE["source"]
+    assert "0e251e24a4f24e036a084b6b4b2d2491af4167f4" in REAL_STORE["nixpkgs"]
