@@ -16,7 +16,7 @@ from ..errors import UserError
 from ..wheelfile import ZIP_ERRORS, check_wheel_filename, file_sha256, zip_reason
 from . import inflate, parallel
 from .elf import MAGIC, ElfFacts, as_dict, from_dict, read_elf, read_elf_data
-from .pyloads import PyLoad, scan_source
+from .pyloads import MAX_SOURCE, PyLoad, scan_source
 
 # Members up to this size are inflated in memory; larger ones spill to a temporary file.
 SPOOL_BYTES = 32 << 20
@@ -55,8 +55,7 @@ def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = Non
                 raise UserError(
                     f"{name}: inflates to more than {MAX_INFLATED >> 30} GiB; refusing it"
                 )
-            elves = _scan_members(path, zf, infos)
-            loads = _scan_sources(zf, infos)
+            elves, found = _scan_members(path, zf, infos)
     except ZIP_ERRORS as exc:
         raise UserError(
             f"{name}: not a readable zip file ({zip_reason(exc)}); the wheel is corrupt"
@@ -68,33 +67,41 @@ def scan_wheel(path: Path, filename: str | None = None, sha256: str | None = Non
         sha256=sha256 or file_sha256(path),
         members=tuple(sorted(i.filename for i in infos)),
         elves=tuple(sorted(elves, key=lambda e: e.path)),
-        py_loads=loads,
+        py_loads=tuple(sorted(found, key=lambda load: (load.path, load.line, load.how))),
     )
 
 
-def _scan_sources(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> tuple[PyLoad, ...]:
-    """The run-time loads of every ``.py`` member, read as source, never imported."""
-    found: list[PyLoad] = []
-    for info in infos:
-        if info.filename.endswith(".py") and ".dist-info/" not in info.filename:
-            found += scan_source(zf.read(info), info.filename)
-    return tuple(sorted(found, key=lambda load: (load.path, load.line, load.how)))
+def is_source(name: str) -> bool:
+    """A ``.py`` member read for runtime loads (not the metadata's)."""
+    return name.endswith(".py") and ".dist-info/" not in name
 
 
-def _scan_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> list[ElfFacts]:
-    """Each ELF member (by magic, not by name), inflated once, on every core: the
-    inflater releases the GIL, so one thread inflates while another parses."""
+# What one batch of members gives: its ELF files' facts and its sources' runtime loads.
+Found = tuple[list[ElfFacts], list[PyLoad]]
+
+
+def _scan_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> Found:
+    """Each ELF member (by magic, not by name) and each ``.py`` member, inflated once,
+    on every core: the inflater releases the GIL, so one thread inflates while another
+    parses."""
     engine = inflate.inflater()
     direct = [info for info in infos if inflate.direct(info) and info.file_size >= len(MAGIC)]
-    found = [_read_via_zipfile(zf, info) for info in infos if _other_elf(zf, info)]
+    elves = [_read_via_zipfile(zf, info) for info in infos if _other_elf(zf, info)]
+    loads = [
+        load
+        for info in infos
+        if not inflate.direct(info) and is_source(info.filename)
+        for load in scan_source(zf.read(info), info.filename)
+    ]
     batches = _batches(direct)
     workers = min(len(batches), os.cpu_count() or 1, MAX_THREADS)
     if workers <= 1:
         with path.open("rb") as handle:
-            return found + _read_batch(handle, direct, engine)
+            more, found = _read_batch(handle, direct, engine)
+            return elves + more, loads + found
     local = threading.local()
 
-    def read(batch: list[zipfile.ZipInfo]) -> list[ElfFacts]:
+    def read(batch: list[zipfile.ZipInfo]) -> Found:
         if not hasattr(local, "handle"):
             local.handle = path.open("rb")
             handles.append(local.handle)
@@ -103,7 +110,10 @@ def _scan_members(path: Path, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo])
     handles: list[IO[bytes]] = []
     try:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return found + [elf for batch in pool.map(read, batches) for elf in batch]
+            for more, found in pool.map(read, batches):
+                elves += more
+                loads += found
+            return elves, loads
     finally:
         for opened in handles:
             opened.close()
@@ -118,14 +128,20 @@ def _batches(infos: list[zipfile.ZipInfo]) -> list[list[zipfile.ZipInfo]]:
     return large + [small[i : i + BATCH_COUNT] for i in range(0, len(small), BATCH_COUNT)]
 
 
-def _read_batch(
-    handle: IO[bytes], infos: list[zipfile.ZipInfo], engine: inflate.Inflater
-) -> list[ElfFacts]:
-    return [
-        _read_member(handle, info, engine)
-        for info in infos
-        if inflate.head(handle, info, len(MAGIC), engine) == MAGIC
-    ]
+def _read_batch(handle: IO[bytes], infos: list[zipfile.ZipInfo], engine: inflate.Inflater) -> Found:
+    elves: list[ElfFacts] = []
+    loads: list[PyLoad] = []
+    for info in infos:
+        if is_source(info.filename) and info.file_size <= MAX_SOURCE:
+            data = inflate.whole(handle, info, engine)
+            if data[: len(MAGIC)] == MAGIC:  # named .py, but an ELF file all the same
+                with IN_MEMORY.hold(len(data)):
+                    elves.append(read_elf_data(data, info.filename))
+            else:
+                loads += scan_source(data, info.filename)
+        elif inflate.head(handle, info, len(MAGIC), engine) == MAGIC:
+            elves.append(_read_member(handle, info, engine))
+    return elves, loads
 
 
 def _other_elf(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
