@@ -8,8 +8,10 @@
 #   autoPatchelf would otherwise search on the build machine;
 # - postFixup, after autoPatchelf (which keeps none of a wheel's own RUNPATH): put back
 #   the wheel's $ORIGIN entries that point inside the package, point entries into a
-#   sibling wheel at that wheel's store folder ($manylinuxSiblingSites), then check that
-#   every library and symbol version resolves as the loader will (dontVerifyManylinux).
+#   sibling wheel at that wheel's store folder ($manylinuxSiblingSites), write the
+#   module that makes libraries the Python code loads by name resolve to store paths
+#   ($manylinuxRuntimeLoads), then check that every library and symbol version resolves
+#   as the loader will (dontVerifyManylinux).
 
 manylinuxNixTool() {
     PYTHONPATH=@toolPath@ @pythonInterpreter@ -S -m pyhelpers.runtime.nixhook "$@"
