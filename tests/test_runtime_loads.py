@@ -258,6 +258,9 @@ def test_fix_venv_makes_names_loaded_from_python_resolve(
     before = _run_hidden(venv, hidden, tmp_path, "import loader; print(loader.Z._name)")
     assert before.returncode != 0 and "libz.so.1" in before.stderr, before.stdout
 
+    assert main(["verify", str(venv), "-v"]) == 1
+    err = capsys.readouterr().err
+    assert "runtime load find_library('z') at loader/__init__.py:3 would fail" in err
     assert main(["fix-venv", str(venv), "--check"]) == 1
     err = capsys.readouterr().err
     assert "loaded by name, no file found: z (find_library) at loader/__init__.py:3" in err
@@ -274,6 +277,7 @@ def test_fix_venv_makes_names_loaded_from_python_resolve(
     assert after.returncode == 0, after.stderr
     assert after.stdout.split() == [str(folder / "libz.so.1"), str(folder / "libzstd.so.1")]
     assert main(["fix-venv", str(venv), "--check", "--lib-dir", str(folder)]) == 0
+    assert main(["verify", str(venv)]) == 0
     # A name the package does not ask for is untouched.
     other = _run_hidden(
         venv, [], tmp_path, 'import ctypes.util; print(ctypes.util.find_library("m"))'

@@ -45,6 +45,17 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     given = args.glibc_dir or os.environ.get("MANYLINUX_NIX_GLIBC_DIR")
     glibc = Path(given) if given else interpreter_glibc_dir()
     report = verify(Path(args.path), glibc, jobs=args.jobs)
+    if (Path(args.path) / "pyvenv.cfg").is_file():
+        from ..inspect.sonames import soname_map
+        from ..runtime.venvloads import failing
+
+        for said in failing(Path(args.path), soname_map()):
+            report.problem(
+                Path(args.path),
+                "a library loaded by name from Python resolves nowhere",
+                "run fix-venv",
+                detail=f"runtime load {said} would fail",
+            )
     if args.json:
         print(
             json.dumps(

@@ -14,7 +14,7 @@ from ..inspect.pyloads import PyLoad, scan_source, wants_parse
 from ..inspect.runtimeloads import runtime_loads
 from ..inspect.sonames import SonameMap
 from . import loadshim
-from .runpaths import DRIVER_DIR
+from .runpaths import DRIVER_DIR, elf_files
 
 
 @dataclass(frozen=True)
@@ -105,3 +105,33 @@ def missing_now(table: loadshim.LoadTable, site: Path) -> list[str]:
     if table.triton_libcuda_path and current.triton_libcuda_path != table.triton_libcuda_path:
         lacking.append("TRITON_LIBCUDA_PATH (ldconfig -p for the driver)")
     return lacking
+
+
+def failing(venv: Path, smap: SonameMap) -> list[str]:
+    """The runtime loads of a venv that would fail now, on NixOS: those no runtime-loads
+    module in it supplies (glibc's and the wheel's own aside)."""
+    sites = site_packages(venv)
+    if not sites:
+        return []
+    libs: dict[str, str] = {}
+    for path in elf_files(venv, linked_under="/site-packages/"):
+        if ".so" in path.name:
+            libs.setdefault(path.name, str(path.parent))
+    tables = [t for site in sites for t in loadshim.read_tables(site).values()]
+    find = {k: v for t in tables for k, v in t.find_library.items()}
+    opened = {k: v for t in tables for k, v in t.dlopen.items()}
+    triton = any(t.triton_libcuda_path for t in tables)
+    found = []
+    for entry in entries(sites, libs, smap):
+        if entry["kind"] in ("glibc", "vendored"):
+            continue
+        where = entry["wanted_by"][0]
+        if entry["how"] == "ldconfig":
+            if entry["kind"] == "driver" and not triton:
+                found.append(f"ldconfig -p for {entry['name']} at {where}")
+            continue
+        call = "find_library" if entry["how"] == "find_library" else "dlopen"
+        given = (find if call == "find_library" else opened).get(entry["name"])
+        if given is None or ("/" in given and not os.path.exists(given)):
+            found.append(f"{call}({entry['name']!r}) at {where}")
+    return found
