@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare
 from test_nixos_loader import host_library
 from wheelfactory import build_wheel
@@ -439,3 +440,32 @@ def test_bitsandbytes_variants_leave_no_soname_unknown(capsys: pytest.CaptureFix
     assert [e["soname"] for e in report["external"] if e["kind"] == "unknown"] == []
     optional = {e["soname"] for e in report["external"] if e["kind"] == "optional"}
     assert {"libcublas.so.11", "libhipblas.so.3", "libsycl.so.9"} <= optional
+
+
+@needs_unshare
+def test_a_driver_library_loaded_by_name_comes_from_the_driver_folder(tmp_path: Path) -> None:
+    driver = tmp_path / "driver"
+    compile_so(driver / "libnvidia-ml.so.1", PLAIN_LIBRARY, soname="libnvidia-ml.so.1")
+    nvml = pure_wheel(
+        tmp_path / "w", "nvmlish", b"import ctypes\nNVML = ctypes.CDLL('libnvidia-ml.so.1')\n"
+    )
+    venv, _ = _venv_with(tmp_path, nvml)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+
+    def run() -> subprocess.CompletedProcess[str]:
+        script = (
+            "mount -t tmpfs none /run && mkdir -p /run/opengl-driver/lib && "
+            f"mount --bind {driver} /run/opengl-driver/lib && "
+            f"mount --bind {empty} /etc/ld.so.cache && "
+            f"exec {venv}/bin/python -c 'import nvmlish; print(nvmlish.NVML._name)'"
+        )
+        return subprocess.run(
+            ["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, check=False
+        )
+
+    assert run().returncode != 0
+    assert main(["fix-venv", str(venv)]) == 0
+    after = run()
+    assert after.returncode == 0, after.stderr
+    assert after.stdout.strip() == "/run/opengl-driver/lib/libnvidia-ml.so.1"
