@@ -6,7 +6,6 @@ Pure functions over a ``WheelScan``; the result is the ``inspect --json`` docume
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 import re
 from collections.abc import Mapping
@@ -15,9 +14,9 @@ from typing import Any
 
 from packaging.utils import parse_wheel_filename
 
-from ..errors import UserError
 from . import plugins, policy
 from . import siblings as siblings_table
+from .arches import host_files
 from .elf import ElfFacts
 from .runtimeloads import runtime_loads
 from .sonames import SonameMap, soname_map
@@ -51,19 +50,6 @@ class _External:
 def installed_path(member: str) -> str:
     """Where a wheel member lands relative to site-packages."""
     return _DATA_DIR.sub("", member)
-
-
-def wheel_arches(filename: str) -> set[str]:
-    """Architectures the file name claims (empty for pure wheels)."""
-    arches = set()
-    for tag in parse_wheel_filename(filename)[3]:
-        m = re.match(
-            r"^(?:manylinux|musllinux)\w*?_\d+_\d+_(.+)$|^manylinux\d+_(.+)$|^linux_(.+)$",
-            tag.platform,
-        )
-        if m:
-            arches.add(next(g for g in m.groups() if g))
-    return arches
 
 
 def providers_of(scan: WheelScan, distribution: str) -> dict[str, Provider]:
@@ -101,7 +87,7 @@ def classify(
     basenames = {posixpath.basename(p) for p in installed}
     own_sonames = {e.soname for e in scan.elves if e.soname}
     wheel_dirs = {posixpath.dirname(p) for p in installed}
-    scan, notes = _host_files(scan)
+    scan, notes = host_files(scan)
 
     vendored: set[str] = set()
     libc: set[str] = set()
@@ -387,35 +373,3 @@ def _policy(
 # Qt's bindings and libraries come in families (PyQt6, PySide6...) that ship the same
 # sonames: a file of one family takes no other family's library.
 QT_FAMILIES = frozenset({"PyQt5", "PyQt6", "PySide6", "shiboken6"})
-
-# The CPUs wheels are built for; an ELF file for anything else (EM_NONE, EM_AMDGPU) is
-# never loaded by the host's loader.
-_CPU_ARCHES = frozenset(
-    {"x86_64", "aarch64", "i686", "armv7l", "ppc64le", "ppc64", "s390x", "riscv64", "loongarch64"}
-)
-
-
-def _host_files(scan: WheelScan) -> tuple[WheelScan, list[str]]:
-    """The scan without ELF files for another machine than the wheel's tag (a GPU code
-    object, a test file for no machine), which the host loader never loads: each is a
-    note. One that a host file needs is a broken wheel."""
-    claimed = wheel_arches(scan.filename)
-    foreign = [e for e in scan.elves if claimed and e.arch not in claimed]
-    if not foreign:
-        return scan, []
-    host = [e for e in scan.elves if e not in foreign]
-    needed = {n for e in host for n in (*e.needed, *e.dlopen_notes)}
-    for elf in foreign:
-        # A file for another CPU is a wheel tagged wrong: an import would load it.
-        cpu = elf.arch in _CPU_ARCHES
-        if cpu or posixpath.basename(elf.path) in needed or (elf.soname and elf.soname in needed):
-            raise UserError(
-                f"{scan.filename}: {elf.path} is built for {elf.arch} ({elf.bits}-bit), but the "
-                f"wheel claims {', '.join(sorted(claimed))}; the wheel is broken"
-            )
-    notes = [
-        f"{e.path} is an ELF file for {e.arch}, not {', '.join(sorted(claimed))}: "
-        "nothing here loads it, so it is not inspected"
-        for e in foreign
-    ]
-    return dataclasses.replace(scan, elves=tuple(host)), notes

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..errors import UserError, printable
 from .runpaths import DRIVER_DIR
 
 MARKER = "# manylinux-nix runtime loads: "
@@ -154,16 +155,23 @@ def write(site_packages: Path, module: str, table: LoadTable) -> list[Path]:
         raise ValueError(f"not a runtime-loads module name: {module!r}")
     source = site_packages / f"{module}.py"
     pth = site_packages / f"{module}.pth"
-    if table.empty:
-        for stale in (source, pth):
-            stale.unlink(missing_ok=True)
-        return []
     text = json.dumps(table.as_dict(), sort_keys=True)
-    source.write_text(
-        _TEMPLATE.format(marker=MARKER, table_json=text, table_literal=repr(text)),
-        encoding="utf-8",
-    )
-    pth.write_text(f"import {module}\n", encoding="utf-8")
+    try:
+        if table.empty:
+            for stale in (source, pth):
+                if stale.exists():
+                    stale.unlink()
+            return []
+        source.write_text(
+            _TEMPLATE.format(marker=MARKER, table_json=text, table_literal=repr(text)),
+            encoding="utf-8",
+        )
+        pth.write_text(f"import {module}\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(
+            f"{printable(str(source))}: cannot write the runtime-loads module "
+            f"({exc.strerror or exc}); make the folder writable"
+        ) from None
     return [source, pth]
 
 
