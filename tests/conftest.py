@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import hostpython
 import pytest
 from clitools import Run
 from indexserver import IndexServer
@@ -20,6 +21,18 @@ from indexserver import IndexServer
 from pyhelpers.cli import main
 
 PYPISERVER_START_TIMEOUT = 30.0
+
+# The stand-in nixpkgs (tests/nix/standin.nix) lays out its Python after this one.
+os.environ.setdefault("MANYLINUX_NIX_TEST_PYTHON_VERSION", hostpython.FULL)
+os.environ.setdefault("MANYLINUX_NIX_TEST_PYTHON_PREFIX", hostpython.BASE_PREFIX)
+# Every Nix command the suite runs, fix-venv --nix's included: no binary cache (none can
+# be reached), builds as root outside the sandbox (the stand-in uses host tools; Debian
+# 13's nix.conf turns the sandbox on), and the flake commands.
+os.environ.setdefault(
+    "NIX_CONFIG",
+    "substituters =\nbuild-users-group =\nsandbox = false\n"
+    "experimental-features = nix-command flakes\n",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -14,9 +14,14 @@ import pytest
 
 NIX = Path(__file__).resolve().parent / "nix"
 REPO = NIX.parents[1]
-# No binary cache can be reached here; builds run as root so they can use host tools
-# under /root (the stand-in's Python and patchelf).
-OPTIONS = ["--option", "substituters", "", "--option", "build-users-group", ""]
+# No binary cache can be reached here; builds run as root, outside the sandbox, so they
+# can use host tools under /root (the stand-in's Python and patchelf). Debian 13's Nix
+# turns the sandbox on in /etc/nix/nix.conf; Debian 12's turns it off.
+OPTIONS = [
+    "--option", "substituters", "",
+    "--option", "build-users-group", "",
+    "--option", "sandbox", "false",
+]  # fmt: skip
 
 
 def _real_lib() -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from cudaworld import build_cuda_world
 from hostmarks import needs_x86_64
+from hostpython import CP, KEY, PY, SITE
 from indexserver import IndexServer, with_credentials
 from nixtools import NixError, needs_nix, nix_eval
 from samples import SAMPLES
@@ -46,7 +47,7 @@ def world(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> World:
         wheels,
         tmp_path,
         "1.0",
-        ["cp311-cp311-manylinux_2_28_x86_64", "cp311-cp311-macosx_11_0_arm64"],
+        [f"{CP}-{CP}-manylinux_2_28_x86_64", f"{CP}-{CP}-macosx_11_0_arm64"],
     )
     return World(index_factory(wheels), files)
 
@@ -156,7 +157,7 @@ def convert(source: Path, out: Path, *extra: str) -> int:
             "--system",
             "x86_64-linux",
             "--python",
-            "3.11",
+            PY,
             *extra,
         ]
     )
@@ -172,7 +173,7 @@ def test_each_format_converts_to_the_same_wheels_and_hashes(
     assert convert(source, out) == 0
     doc = json.loads(out.read_text())
     assert doc["options"]["converted_from"] == fmt
-    packages = doc["targets"]["x86_64-linux/3.11"]["packages"]
+    packages = doc["targets"][KEY]["packages"]
     assert sorted(packages) == sorted(VERSIONS)
     for name, entry in packages.items():
         [linux] = [p for p in world.files[name] if "linux" in p.name]
@@ -221,13 +222,13 @@ def test_no_wheel_for_the_target_is_named_unless_sdists_are_allowed(
                 "--system",
                 "aarch64-linux",
                 "--python",
-                "3.11",
+                PY,
             ]
         )
         == 1
     )
     err = capsys.readouterr().err
-    assert "no wheel of nvidia-cuda-runtime-cu12==12.8.90 fits aarch64-linux/3.11" in err
+    assert f"no wheel of nvidia-cuda-runtime-cu12==12.8.90 fits aarch64-linux/{PY}" in err
     assert "has wheels for py3-none-manylinux2014_x86_64" in err and "--allow-sdist" in err
     assert not out.exists()
     assert (
@@ -241,13 +242,13 @@ def test_no_wheel_for_the_target_is_named_unless_sdists_are_allowed(
                 "--system",
                 "aarch64-linux",
                 "--python",
-                "3.11",
+                PY,
                 "--allow-sdist",
             ]
         )
         == 0
     )
-    target = json.loads(out.read_text())["targets"]["aarch64-linux/3.11"]
+    target = json.loads(out.read_text())["targets"][f"aarch64-linux/{PY}"]
     assert target["packages"] == {}
     assert sorted(s["name"] for s in target["sdist_only"]) == sorted(VERSIONS)
 
@@ -267,7 +268,7 @@ def facts_for(world: World, tmp_path: Path) -> Path:
                 "--system",
                 "x86_64-linux",
                 "--python",
-                "3.11",
+                PY,
             ]
         )
         == 0
@@ -278,7 +279,7 @@ def facts_for(world: World, tmp_path: Path) -> Path:
 def test_overrides_writes_facts_per_package(world: World, tmp_path: Path) -> None:
     doc = json.loads(facts_for(world, tmp_path).read_text())
     assert doc["kind"] == "facts"
-    torch = doc["targets"]["x86_64-linux/3.11"]["packages"]["torchlike"]
+    torch = doc["targets"][KEY]["packages"]["torchlike"]
     assert set(torch) == {"name", "version", "filename", "facts"}
     siblings = {
         e["soname"]: e["provided_by"] for e in torch["facts"]["external"] if e["kind"] == "sibling"
@@ -306,7 +307,7 @@ def test_uv2nix_and_poetry2nix_overlays_add_exactly_the_native_inputs(
     assert torch["nativeBuildInputs"][-2:] == ["auto-patchelf-hook", "manylinux-nix-hook"]
     assert re.search(
         r"addAutoPatchelfSearchPath /nix/store/[a-z0-9]{32}-[^ ]*nvidia-cuda-runtime-cu12"
-        r"[^ ]*/lib/python3.11/site-packages/nvidia/cuda_runtime/lib",
+        rf"[^ ]*/lib/python{PY}/site-packages/nvidia/cuda_runtime/lib",
         torch["postFixup"],
     ), torch["postFixup"]
     assert "nvidia/nvtx/lib" in torch["postFixup"]
@@ -368,9 +369,7 @@ def test_overlays_build_the_wheel_and_leave_an_sdist_build_alone(
     ]  # fmt: skip
     wheel = nix_build(NIX / "override-shape.nix", common, "torchlike", tmp_path / "wheel")
     assert wheel.returncode == 0, wheel.stderr
-    so = Path(wheel.stdout.strip()) / (
-        "lib/python3.11/site-packages/torchlike/lib/libtorchlike_cuda.so"
-    )
+    so = Path(wheel.stdout.strip()) / (f"{SITE}/torchlike/lib/libtorchlike_cuda.so")
     runpath = read_facts(so).runpath
     assert any(p.endswith("site-packages/nvidia/cuda_runtime/lib") for p in runpath)
     assert "/run/opengl-driver/lib" in runpath
@@ -384,7 +383,7 @@ def test_overlays_build_the_wheel_and_leave_an_sdist_build_alone(
         tmp_path / "sdist",
     )
     assert sdist.returncode == 0, sdist.stderr
-    assert (Path(sdist.stdout.strip()) / "lib/python3.11/site-packages/torchlike").is_dir()
+    assert (Path(sdist.stdout.strip()) / f"{SITE}/torchlike").is_dir()
 
 
 @pytest.mark.network
@@ -403,14 +402,14 @@ def test_real_demo_uv_lock_from_pypi(tmp_path: Path) -> None:
                 "--python",
                 "3.12",
                 "--python",
-                "3.11",
+                PY,
             ]
         )
         == 0
     )
     targets = json.loads(out.read_text())["targets"]
     assert targets["x86_64-linux/3.12"]["packages"]["numpy"]["version"] == "2.5.5"
-    assert targets["x86_64-linux/3.11"]["packages"]["numpy"]["version"] == "2.4.6"
+    assert targets[KEY]["packages"]["numpy"]["version"] == "2.4.6"
     assert "colorama" not in targets["x86_64-linux/3.12"]["packages"]
 
 
@@ -431,7 +430,7 @@ def test_pipfile_source_urls_expand_environment_credentials_that_are_never_writt
     text = out.read_text()
     assert "pipenv-secret" not in text and "pipenv-user" not in text
     assert any("Authorization" in h for h in private.headers_seen)
-    entry = json.loads(text)["targets"]["x86_64-linux/3.11"]["packages"]["torchlike"]
+    entry = json.loads(text)["targets"][KEY]["packages"]["torchlike"]
     assert entry["url"].startswith(private.base_url)
 
 
@@ -518,5 +517,5 @@ def test_edges_that_extras_bring_survive_conversion(
     source.write_text(_extra_locks(index, wheels)[fmt])
     out = tmp_path / "out.json"
     assert convert(source, out, "--no-inspect") == 0
-    packages = json.loads(out.read_text())["targets"]["x86_64-linux/3.11"]["packages"]
+    packages = json.loads(out.read_text())["targets"][KEY]["packages"]
     assert {name: p["dependencies"] for name, p in packages.items()} == EXTRA_EDGES

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from cudaworld import build_cuda_world
 from hostmarks import needs_x86_64
+from hostpython import CP, KEY, PY, SITE
 from indexserver import IndexServer
 from nixtools import NixError, needs_nix, nix_eval
 
@@ -29,7 +30,7 @@ def cuda_index(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> Ind
         tmp_path / "wheels",
         tmp_path,
         f"1.0.post{tmp_path.stat().st_ino}",
-        ["cp311-cp311-manylinux_2_28_x86_64"],
+        [f"{CP}-{CP}-manylinux_2_28_x86_64"],
     )
     return index_factory(tmp_path / "wheels")
 
@@ -48,13 +49,13 @@ def locked(index: IndexServer, out: Path) -> dict[str, Any]:
                 "--system",
                 "x86_64-linux",
                 "--python",
-                "3.11",
+                PY,
             ]
         )
         == 0
     )
     doc: dict[str, Any] = json.loads(out.read_text())
-    return dict(doc["targets"]["x86_64-linux/3.11"]["packages"])
+    return dict(doc["targets"][KEY]["packages"])
 
 
 def test_every_soname_of_the_cuda_wheel_is_accounted_for(
@@ -100,9 +101,7 @@ def test_build_gets_sibling_search_paths_driver_runpath_and_ignores(
     assert got["buildInputs"] == ["standin-gcc-lib"]
     assert got["autoPatchelfIgnoreMissingDeps"] == ["libcuda.so.1"]
     assert got["appendRunpaths"] == ["/run/opengl-driver/lib"]
-    assert (
-        f"{got['cudart']}/lib/python3.11/site-packages/nvidia/cuda_runtime/lib" in got["postFixup"]
-    )
+    assert f"{got['cudart']}/{SITE}/nvidia/cuda_runtime/lib" in got["postFixup"]
     assert "addAutoPatchelfSearchPath" in got["postFixup"]
     assert "nvidia/nvtx/lib" in got["postFixup"]
 
@@ -123,10 +122,7 @@ def test_cuda_wheel_builds_with_runpaths_into_its_siblings(
     )
     assert done.returncode == 0, done.stderr
     assert "ignoring missing libcuda.so.1" in done.stderr
-    so = (
-        Path(done.stdout.strip())
-        / "lib/python3.11/site-packages/torchlike/lib/libtorchlike_cuda.so"
-    )
+    so = Path(done.stdout.strip()) / f"{SITE}/torchlike/lib/libtorchlike_cuda.so"
     runpath = read_facts(so).runpath
     assert any(p.endswith("site-packages/nvidia/cuda_runtime/lib") for p in runpath)
     assert any(p.endswith("site-packages/nvidia/nvtx/lib") for p in runpath)

@@ -14,18 +14,20 @@ import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
+import hostpython
 import pytest
 from clitools import Run
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
+from hostpython import PY, SITE
 from indexserver import IndexServer
 from nixtools import NIX, REPO, needs_nix, nix_build
 from wheelfactory import build_wheel
 
 pytestmark = needs_x86_64
-TAG = "cp311-cp311-manylinux_2_17_x86_64"
+TAG = hostpython.TAG
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
-TARGET = ["--system", "x86_64-linux", "--python", "3.11"]
+TARGET = ["--system", "x86_64-linux", "--python", PY]
 
 EXTENSION = r"""
 #include <Python.h>
@@ -227,10 +229,10 @@ def test_inspect_fix_venv_and_verify_map_a_file_name_alike(tmp_path: Path, run: 
     assert isinstance(attribute, str)
 
     venv = tmp_path / "venv"
-    (venv / "lib/python3.11/site-packages").mkdir(parents=True)
+    (venv / f"{SITE}").mkdir(parents=True)
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
     for member, path in built.items():
-        target = venv / "lib/python3.11/site-packages" / member
+        target = venv / f"{SITE}" / member
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     code, out, err = run("fix-venv", venv, "--check", "--json")
@@ -242,7 +244,7 @@ def test_inspect_fix_venv_and_verify_map_a_file_name_alike(tmp_path: Path, run: 
     assert f"nixpkgs {attribute}" in err and "no nixpkgs attribute" not in err
     assert "optional libraries left out: libtbb.so.12 (" in err
     assert "libstdc++.so.6 (" not in err
-    code, out, err = run("verify", venv / "lib/python3.11/site-packages")
+    code, out, err = run("verify", venv / f"{SITE}")
     assert code != 0
     line = next(x for x in (out + err).splitlines() if "libgomp.so.1.0.0" in x)
     assert attribute in line and "no nixpkgs attribute" not in line
@@ -289,7 +291,7 @@ def test_build_manylinux_wheel_takes_the_folder_from_its_dependency(
     sites = []
     for name in ("visiony", "torchy", "cudish"):
         built = nix_build(expr, [], name, tmp_path / f"r-{name}")
-        sites.append(Path(built.stdout.strip()) / "lib/python3.11/site-packages")
+        sites.append(Path(built.stdout.strip()) / f"{SITE}")
     imported = subprocess.run(
         [sys.executable, "-S", "-c", "import visiony; print(visiony.answer())"],
         capture_output=True,

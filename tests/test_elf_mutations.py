@@ -14,6 +14,7 @@ import pytest
 from clitools import Run
 from elfbuild import compile_so
 from elfmutate import cases
+from hostpython import CP
 
 from pyhelpers.errors import UserError
 from pyhelpers.inspect.elf import defined_versions, read_elf
@@ -23,7 +24,7 @@ CASES_PER_FILE = 600  # five files: 3,000 cases
 SLOWEST = 2.0  # seconds for one case; a loop driven by a count near 2^32 would not end
 
 SOURCES = {  # label -> the real wheel, as a glob in tests/.real-wheels
-    "kiwisolver (x86_64, C++)": "kiwisolver-*-cp311-*x86_64*.whl",
+    "kiwisolver (x86_64, C++)": f"kiwisolver-*-{CP}-*x86_64*.whl",
     "MarkupSafe (aarch64)": "MarkupSafe-*-cp312-cp312-*aarch64*.whl",
     "MarkupSafe (i686)": "MarkupSafe-*-cp312-cp312-*i686*.whl",
     "charset_normalizer (s390x)": "charset_normalizer-*s390x*.whl",

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import hostpython
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
@@ -144,7 +145,7 @@ def test_elf_names_are_escaped_in_inspect_and_verify(
         tmp_path / "w",
         "ext",
         "1.0",
-        "cp311-cp311-manylinux_2_17_x86_64",
+        hostpython.TAG,
         extra_files={"ext/ext.so": (site / "ext.so").read_bytes()},
     )
     main(["inspect", str(wheel)])  # 1: the hostile soname is unknown

@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hostpython
 import pytest
 from hostmarks import needs_unshare
+from hostpython import CP
 from nixtools import REPO, needs_nix
 from test_nixos_loader import host_library
 from wheelfactory import build_wheel
@@ -25,10 +27,8 @@ pytestmark = needs_unshare
 def make_venv(tmp: Path) -> Path:
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    wheels = [
-        build_wheel(tmp / "w", "cxxdemo", "1.0", "cp311-cp311-manylinux_2_17_x86_64", cxx=True)
-    ]
-    wheels += sorted(REAL.glob("kiwisolver-*-cp311-*x86_64*.whl"))
+    wheels = [build_wheel(tmp / "w", "cxxdemo", "1.0", hostpython.TAG, cxx=True)]
+    wheels += sorted(REAL.glob(f"kiwisolver-*-{CP}-*x86_64*.whl"))
     if len(wheels) < 2:
         pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
     site = venv / "lib" / f"python3.{sys.version_info.minor}" / "site-packages"

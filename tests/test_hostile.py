@@ -21,6 +21,7 @@ from typing import ClassVar
 
 import pytest
 from clitools import Run
+from hostpython import KEY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from indexserver import HANG, TRUNCATE, IndexServer, with_credentials
@@ -312,7 +313,7 @@ def test_hostile_strings_in_a_lock_stay_literal_in_nix(tmp_path: Path) -> None:
         "version": 1,
         "requirements": [nasty],
         "targets": {
-            "x86_64-linux/3.11": {
+            KEY: {
                 "packages": {
                     "app": {
                         "name": "app",
@@ -332,7 +333,7 @@ def test_hostile_strings_in_a_lock_stay_literal_in_nix(tmp_path: Path) -> None:
     nixlib = f"(import {REPO}/nixlib {{ lib = import {REPO}/tests/nix/lib.nix; }})"
     got = nix_eval(
         f"let l = {nixlib}.readLock {path}; in [ (builtins.head l.requirements) "
-        'l.targets."x86_64-linux/3.11".packages.app.url ]'
+        f'l.targets."{KEY}".packages.app.url ]'
     )
     assert got == [nasty, "https://example.invalid/" + nasty]
     url = nix_eval(

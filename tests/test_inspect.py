@@ -11,9 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import hostpython
 import pytest
 from elfbuild import EXTENSION_WITH_DLOPEN, PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
+from hostpython import PY
 from indexserver import IndexServer
 from wheelfactory import build_wheel
 
@@ -25,7 +27,7 @@ from pyhelpers.inspect.wheel import scan_wheel
 
 REAL = Path(__file__).resolve().parent / ".real-wheels"
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
-TAG = "cp311-cp311-manylinux_2_17_x86_64"
+TAG = hostpython.TAG
 pytestmark = needs_x86_64
 
 
@@ -143,9 +145,9 @@ def test_target_glibc_too_old_is_reported(
 ) -> None:
     whl = demo_wheel(tmp_path / "out", tmp_path)
     args = ["inspect", str(whl), "--glibc", "2.33", "--system", "x86_64-linux"]
-    assert main([*args, "--python", "3.11"]) == 0
+    assert main([*args, "--python", PY]) == 0
     out = capsys.readouterr().out
-    assert "target x86_64-linux/3.11: does NOT fit: needs GLIBC_2." in out
+    assert f"target x86_64-linux/{PY}: does NOT fit: needs GLIBC_2." in out
 
 
 def test_inspect_url_is_cached_by_sha256(
@@ -166,7 +168,7 @@ def test_inspect_url_is_cached_by_sha256(
                 index.url,
                 "--json",
                 "--python",
-                "3.11",
+                PY,
                 "--system",
                 "x86_64-linux",
                 "--nixpkgs",

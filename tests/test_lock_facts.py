@@ -9,15 +9,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import hostpython
 import pytest
 from elfbuild import EXTENSION_WITH_DLOPEN, PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
+from hostpython import KEY, PY
 from indexserver import IndexServer
 from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
 
-TAG = "cp311-cp311-manylinux_2_17_x86_64"
+TAG = hostpython.TAG
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
 pytestmark = needs_x86_64
 
@@ -57,7 +59,7 @@ def lock(index: IndexServer, out: Path, *extra: str) -> int:
             str(out),
             "-q",
             "--python",
-            "3.11",
+            PY,
             "--system",
             "x86_64-linux",
             *extra,
@@ -67,7 +69,7 @@ def lock(index: IndexServer, out: Path, *extra: str) -> int:
 
 def packages(out: Path) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(out.read_text())
-    return dict(doc["targets"]["x86_64-linux/3.11"]["packages"])
+    return dict(doc["targets"][KEY]["packages"])
 
 
 def test_lock_records_facts_and_finds_siblings_in_other_wheels(
@@ -99,8 +101,8 @@ def test_lock_refuses_a_wheel_needing_newer_glibc_than_the_target(
     out = tmp_path / "wheels.lock.json"
     assert lock(index, out, "--glibc", "2.33") == 1
     err = capsys.readouterr().err
-    assert "sibuser-1.0-cp311-cp311-manylinux_2_17_x86_64.whl needs GLIBC_2.3" in err
-    assert "x86_64-linux/3.11" in err and "GLIBC 2.33" in err
+    assert f"sibuser-1.0-{hostpython.TAG}.whl needs GLIBC_2.3" in err
+    assert KEY in err and "GLIBC 2.33" in err
     assert not out.exists()
 
 

@@ -14,9 +14,11 @@ import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
+import hostpython
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare, needs_x86_64
+from hostpython import KEY, PY, SITE
 from indexserver import IndexServer
 from nixtools import NIX, REPO, needs_nix, nix_build, standin_args
 from wheelfactory import build_wheel
@@ -25,7 +27,7 @@ from pyhelpers.cli import main
 from pyhelpers.runtime.runpaths import read_facts
 
 pytestmark = [pytest.mark.nix, needs_nix, needs_x86_64]
-TAG = "cp311-cp311-manylinux_2_17_x86_64"
+TAG = hostpython.TAG
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
 
 # An extension whose import needs a plugin it dlopen()s by name: found only through its
@@ -48,7 +50,7 @@ PyMODINIT_FUNC PyInit__native(void) {
 
 def lock(index: IndexServer, out: Path, requirement: str) -> None:
     args = ["lock", requirement, "-i", index.url, "-o", str(out), "-q"]
-    assert main([*args, "--system", "x86_64-linux", "--python", "3.11"]) == 0
+    assert main([*args, "--system", "x86_64-linux", "--python", PY]) == 0
 
 
 def build_set(
@@ -98,7 +100,7 @@ def test_the_wheels_own_origin_entries_survive_autopatchelf(
     done = build_set(tmp_path / "l.json", "plugdemo", tmp_path / "result")
     # The import check dlopen()s the plugin: without $ORIGIN/plugins it fails the build.
     assert done.returncode == 0, done.stderr[-3000:]
-    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    site = Path(done.stdout.strip()) / f"{SITE}"
     entries = runpaths(site)[f"plugdemo/_native{EXT}"]
     assert entries[0].endswith("-standin-zlib/lib")  # autoPatchelf's, first
     assert "$ORIGIN/plugins" in entries
@@ -137,7 +139,7 @@ def test_impure_runpaths_are_removed_and_never_searched(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "ignoring missing libhostonly.so" in done.stderr
-    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    site = Path(done.stdout.strip()) / f"{SITE}"
     found = runpaths(site)
     assert found[f"impuredemo/_native{EXT}"] == (
         f"{site}/impuredemo.libs",
@@ -153,11 +155,11 @@ def test_a_wheel_name_with_an_epoch_builds(
     """'!' may not appear in a store path name; the wheel's own name must reach pip."""
     build_wheel(wheel_dir, "epochdemo", f"1!{unique(tmp_path)}")
     lock(index_factory(wheel_dir), tmp_path / "l.json", "epochdemo")
-    entry = json.loads((tmp_path / "l.json").read_text())["targets"]["x86_64-linux/3.11"]
+    entry = json.loads((tmp_path / "l.json").read_text())["targets"][KEY]
     assert "!" in entry["packages"]["epochdemo"]["filename"]
     done = build_set(tmp_path / "l.json", "epochdemo", tmp_path / "result")
     assert done.returncode == 0, done.stderr[-3000:]
-    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    site = Path(done.stdout.strip()) / f"{SITE}"
     assert [p.name for p in site.glob("*.dist-info")] == [
         f"epochdemo-1!{unique(tmp_path)}.dist-info"
     ]
@@ -174,7 +176,7 @@ def test_a_local_wheel_path_is_a_src(tmp_path: Path, wheel_dir: Path) -> None:
     )
     done = nix_build(expr, [], "", tmp_path / "result")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert (Path(done.stdout.strip()) / "lib/python3.11/site-packages/localdemo").is_dir()
+    assert (Path(done.stdout.strip()) / f"{SITE}/localdemo").is_dir()
 
 
 # libcudart, cuDNN and NCCL dlopen("libcuda.so.1") with no DT_NEEDED on it; so does this.
@@ -247,11 +249,11 @@ def test_a_library_that_dlopens_the_driver_finds_it_after_the_build(
 ) -> None:
     probe_wheel(wheel_dir, tmp_path, "gpudemo", unique(tmp_path), None)
     lock(index_factory(wheel_dir), tmp_path / "l.json", "gpudemo")
-    facts = json.loads((tmp_path / "l.json").read_text())["targets"]["x86_64-linux/3.11"]
+    facts = json.loads((tmp_path / "l.json").read_text())["targets"][KEY]
     assert facts["packages"]["gpudemo"]["facts"]["driver_dlopen"] is True
     done = build_set(tmp_path / "l.json", "gpudemo", tmp_path / "result")
     assert done.returncode == 0, done.stderr[-3000:]
-    site = Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    site = Path(done.stdout.strip()) / f"{SITE}"
     assert "/run/opengl-driver/lib" in runpaths(site)[f"gpudemo/_native{EXT}"]
     found = probe_as_on_nixos([site], "gpudemo", "libcuda.so.1", fake_driver(tmp_path))
     assert found.returncode == 0, found.stderr
@@ -274,7 +276,7 @@ def test_a_library_dlopened_through_a_sibling_wheels_folder_loads_after_the_buil
     done = build_set(tmp_path / "l.json", "dlopendemo", tmp_path / "result")
     assert done.returncode == 0, done.stderr[-3000:]
     sibling = build_set(tmp_path / "l.json", "sibpkg", tmp_path / "sibling")
-    sites = [Path(p.stdout.strip()) / "lib/python3.11/site-packages" for p in (done, sibling)]
+    sites = [Path(p.stdout.strip()) / f"{SITE}" for p in (done, sibling)]
     # autoPatchelf dropped $ORIGIN/../sibpkg/lib; the build points it at the sibling's store.
     assert f"{sites[1]}/sibpkg/lib" in runpaths(sites[0])[f"dlopendemo/_native{EXT}"]
     found = subprocess.run(

@@ -11,9 +11,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import hostpython
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare, needs_x86_64
+from hostpython import PY, SITE
 from indexserver import IndexServer
 from nixtools import NIX, REPO, NixError, needs_nix, nix_build, nix_eval, standin_args
 from test_nixos_loader import host_library
@@ -22,7 +24,7 @@ from wheelfactory import build_wheel
 from pyhelpers.cli import main
 
 pytestmark = [pytest.mark.nix, needs_nix]
-TAG = "cp311-cp311-manylinux_2_17_x86_64"
+TAG = hostpython.TAG
 STANDIN = (
     f"import ./tests/nix/standin.nix {{ hostPython = {json.dumps(sys.executable)}; "
     'patchelf = "/bin/true"; overlays = [ (import ./overlays/default.nix) ]; }'
@@ -80,7 +82,7 @@ def test_fetch_pypi_wheel_takes_fetchpypi_arguments_and_decodes_the_name() -> No
 def test_overlay_adds_build_manylinux_wheel_to_every_python_set() -> None:
     got = nix_eval(
         f"let pkgs = {STANDIN}; in [ (pkgs.python3.pkgs ? buildManylinuxWheel) "
-        "(pkgs.python311.pkgs ? buildManylinuxWheel) (pkgs ? fetchPypiWheel) "
+        f"(pkgs.python3{hostpython.CP[3:]}.pkgs ? buildManylinuxWheel) (pkgs ? fetchPypiWheel) "
         "(pkgs.manylinuxNix ? mkWheelSet) ]"
     )
     assert got == [True, True, True, True]
@@ -100,7 +102,7 @@ def _lock(index: IndexServer, out: Path, *requirements: str) -> None:
                 "--system",
                 "x86_64-linux",
                 "--python",
-                "3.11",
+                PY,
             ]
         )
         == 0
@@ -147,8 +149,8 @@ def test_wheel_set_builds_and_imports_with_host_libraries_hidden(
     assert "Check whether the following modules can be imported: cxxdemo" in good.stderr
     dep = nix_build(NIX / "wheelset.nix", args, "puredep", tmp_path / "dep")
     sites = [
-        out / "lib/python3.11/site-packages",
-        Path(dep.stdout.strip()) / "lib/python3.11/site-packages",
+        out / f"{SITE}",
+        Path(dep.stdout.strip()) / f"{SITE}",
     ]
     hidden = host_library("libstdc++.so.6")
     ok = _import_hidden(sites, "cxxdemo", hidden, tmp_path)
@@ -212,7 +214,7 @@ def test_every_unresolved_soname_of_a_set_is_named_at_once_with_a_block_to_paste
     with pytest.raises(NixError) as info:
         nix_eval(expr % ("{}", "", "needsfoo"))
     message = str(info.value)
-    assert "3 needed libraries of the lock's x86_64-linux/3.11 set have no package" in message
+    assert f"3 needed libraries of the lock's x86_64-linux/{PY} set have no package" in message
     for soname, wheel in [("libfoo.so.3", "needsfoo"), ("libbar.so.1", "needsbar")]:
         assert f"{soname}, needed by {wheel}-1.0-{TAG}.whl (" in message
         assert f'    "{soname}" = null; # or pkgs.<package>' in message
@@ -233,7 +235,7 @@ def test_lock_without_the_target_names_what_it_has(tmp_path: Path) -> None:
     lock = tmp_path / "l.json"
     lock.write_text(json.dumps({"version": 1, "targets": {"aarch64-linux/3.12": {"packages": {}}}}))
     with pytest.raises(
-        NixError, match=r"no target x86_64-linux/3.11 \(it has: aarch64-linux/3.12\)"
+        NixError, match=rf"no target x86_64-linux/{PY} \(it has: aarch64-linux/3.12\)"
     ):
         nix_eval(
             f'(import ./tests/nix/wheelset.nix {{ lockFile = {lock}; hostPython = "x"; '
@@ -337,12 +339,12 @@ def test_wheel_overlay_makes_lock_and_nixpkgs_packages_one_set(
     _lock(_started(index_factory, wheel_dir), lock, "cxxdemo")
     args = ["--arg", "lockFile", str(lock), *standin_args()]
     found = nix_eval(f"import {NIX / 'wheel-overlay.nix'}", args)
-    assert found["consumerGets"].startswith("python3.11-puredep-1.0"), found
+    assert found["consumerGets"].startswith(f"python{PY}-puredep-1.0"), found
     assert found["sameDerivation"] is True
     assert sorted(found["lockWheels"]) == sorted(found["setAll"])
     assert sorted(n.rsplit("-", 1)[0] for n in found["lockWheels"]) == [
-        "python3.11-cxxdemo",
-        "python3.11-puredep",
+        f"python{PY}-cxxdemo",
+        f"python{PY}-puredep",
     ]
     assert found["withPackages"].endswith(".drv")
 

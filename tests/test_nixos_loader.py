@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import hostpython
 import pytest
 from elfbuild import patchelf
 from hostmarks import needs_unshare
+from hostpython import CP
 from wheelfactory import build_wheel
 
 from pyhelpers.inspect.classify import classify
@@ -75,12 +77,10 @@ def test_import_fails_with_host_libraries_hidden_and_works_with_rpath(
     source: str, tmp_path: Path
 ) -> None:
     if source == "built":
-        whl = build_wheel(
-            tmp_path / "w", "cxxdemo", "1.0", "cp311-cp311-manylinux_2_17_x86_64", cxx=True
-        )
+        whl = build_wheel(tmp_path / "w", "cxxdemo", "1.0", hostpython.TAG, cxx=True)
         module = "cxxdemo"
     else:
-        found = sorted(REAL.glob("kiwisolver-*-cp311-*x86_64*.whl"))
+        found = sorted(REAL.glob(f"kiwisolver-*-{CP}-*x86_64*.whl"))
         if not found:
             pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
         whl, module = found[0], "kiwisolver"

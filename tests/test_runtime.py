@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from hostmarks import needs_x86_64
+from hostpython import PY
 from indexserver import IndexServer
 from nixtools import REPO, needs_nix, nix_build, nix_eval
 from wheelfactory import build_wheel
@@ -36,7 +37,7 @@ def standin(extra: str = "") -> str:
 def wrapped(
     tmp_path: Path,
     policy: str = "manylinux_2_17",
-    python: str = "pkgs.python311",
+    python: str = "pkgs.python3",
     libraries: str = "[ zonly ]",
 ) -> Path:
     expr = tmp_path / "wrapped.nix"
@@ -87,11 +88,11 @@ def test_wrapped_python_loads_its_libraries_and_children_do_not_inherit_them(
 def test_a_with_packages_environment_is_wrapped_at_its_interpreter(tmp_path: Path) -> None:
     """python.withPackages makes bin/python3.X an ELF wrapper that execs the interpreter:
     the loader's --library-path given to that wrapper would not reach it."""
-    env = "(pkgs.python311.withPackages (ps: [ ps.resolvelib ]))"
+    env = "(pkgs.python3.withPackages (ps: [ ps.resolvelib ]))"
     py = wrapped(tmp_path, python=env)
     done = subprocess.run(
         [
-            str(py / "bin/python3.11"),
+            str(py / f"bin/python{PY}"),
             "-c",
             PROBE + "; import resolvelib; print(resolvelib.__file__)",
         ],
@@ -169,10 +170,17 @@ def test_pip_in_the_wrapped_python_refuses_wheels_newer_than_the_policy(
             check=False,
         )
 
-    got = download(py / "bin/python3", "both")
+    # pip as users get it: in a venv made from the wrapped Python (nixpkgs' Python has
+    # no pip of its own; ensurepip gives the venv one).
+    venv = tmp_path / "venv"
+    made = subprocess.run(
+        [str(py / "bin/python3"), "-m", "venv", str(venv)], capture_output=True, text=True
+    )
+    assert made.returncode == 0, made.stderr
+    got = download(venv / "bin/python", "both")
     assert got.returncode == 0, got.stderr
     assert "both-1.0-" + tag + "-manylinux_2_17_x86_64.whl" in got.stdout
-    refused = download(py / "bin/python3", "newonly")
+    refused = download(venv / "bin/python", "newonly")
     assert refused.returncode != 0 and "No matching distribution" in refused.stderr
     # The host's own Python, without the hook, takes the newer wheel: the hook decides.
     control = download(Path(sys.executable), "newonly")

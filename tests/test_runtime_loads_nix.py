@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from hostmarks import needs_unshare, needs_x86_64
+from hostpython import PY, SITE
 from indexserver import IndexServer
 from nixtools import NIX, needs_nix, nix_build, standin_args
 from test_nixos_loader import host_library
@@ -44,14 +45,14 @@ TRITON = os.environ.get("TRITON_LIBCUDA_PATH")
 
 def _lock(index: IndexServer, out: Path, *requirements: str) -> None:
     args = ["lock", *requirements, "-i", index.url, "-o", str(out), "-q"]
-    assert main([*args, "--system", "x86_64-linux", "--python", "3.11"]) == 0
+    assert main([*args, "--system", "x86_64-linux", "--python", PY]) == 0
 
 
 def _build(lock_file: Path, attr: str, out: Path, *extra: str) -> Path:
     args = ["--arg", "lockFile", str(lock_file), *extra, *standin_args()]
     done = nix_build(NIX / "wheelset.nix", args, attr, out)
     assert done.returncode == 0, done.stderr[-3000:]
-    return Path(done.stdout.strip()) / "lib/python3.11/site-packages"
+    return Path(done.stdout.strip()) / f"{SITE}"
 
 
 def _import_as_on_nixos(site: Path, tmp: Path) -> subprocess.CompletedProcess[str]:

@@ -19,11 +19,13 @@ import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
+import hostpython
 import pytest
 import uvoracle
 from clitools import Run
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare, needs_x86_64
+from hostpython import PY, SITE
 from indexserver import IndexServer
 from nixtools import NIX, REAL_LIB, REPO, needs_nix, nix_build
 from test_nixos_loader import host_library
@@ -43,7 +45,7 @@ pytestmark = [
         "MANYLINUX_NIX_TEST_NIXPKGS_LIB (nixpkgs lib)",
     ),
 ]
-TAG = "cp311-cp311-manylinux_2_17_x86_64"
+TAG = hostpython.TAG
 EXT = sysconfig.get_config_var("EXT_SUFFIX")
 README = REPO / "README.md"
 
@@ -163,7 +165,7 @@ def project(tmp_path: Path, run: Run, index_factory: Callable[..., IndexServer])
     root = workspace(tmp_path, index_factory(wheels), files)
     code, _, err = run(
         "overrides", root / "uv.lock", "--allow-sdist", "-o", root / "native-deps.json",
-        "--system", "x86_64-linux", "--python", "3.11",
+        "--system", "x86_64-linux", "--python", PY,
     )  # fmt: skip
     assert code == 0, err
     return root
@@ -189,7 +191,7 @@ def build(
 
 
 def site(done: subprocess.CompletedProcess[str]) -> Path:
-    return Path(done.stdout.strip().splitlines()[-1]) / "lib/python3.11/site-packages"
+    return Path(done.stdout.strip().splitlines()[-1]) / f"{SITE}"
 
 
 def test_the_real_uv2nix_set_builds_and_imports_as_on_nixos(project: Path, tmp_path: Path) -> None:

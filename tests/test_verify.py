@@ -10,9 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hostpython
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so, patchelf
 from hostmarks import needs_x86_64
+from hostpython import CP
 from test_nixos_loader import host_library
 from wheelfactory import build_wheel
 
@@ -41,12 +43,10 @@ def glibc_dir(tmp_path: Path) -> Path:
 
 
 def installed(tmp_path: Path) -> tuple[Path, list[Path]]:
-    found = sorted(REAL.glob("kiwisolver-*-cp311-*x86_64*.whl"))
+    found = sorted(REAL.glob(f"kiwisolver-*-{CP}-*x86_64*.whl"))
     if not found:
         pytest.fail("real wheels missing: run python tests/fetch_real_wheels.py")
-    cxx = build_wheel(
-        tmp_path / "w", "cxxdemo", "1.0", "cp311-cp311-manylinux_2_17_x86_64", cxx=True
-    )
+    cxx = build_wheel(tmp_path / "w", "cxxdemo", "1.0", hostpython.TAG, cxx=True)
     site = tmp_path / "site"
     subprocess.run(
         [

@@ -26,7 +26,7 @@ let
     overlays = [ (import ../../overlays/default.nix) ];
   };
   inherit (pkgs) lib;
-  python = pkgs.python311;
+  python = pkgs.python3;
   py = python.pkgs;
   doc = builtins.fromJSON (builtins.readFile factsFile);
   key = builtins.head (builtins.attrNames doc.targets);

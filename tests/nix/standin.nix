@@ -5,25 +5,34 @@
 # mk-python-derivation.nix adds, autoPatchelfHook runs a stand-in auto-patchelf that
 # behaves like the real one, withPackages wraps the interpreter with a binary wrapper.
 # Each piece, the nixpkgs file it imitates and what it leaves out: FIDELITY.md.
+let
+  envOr = name: default: if builtins.getEnv name == "" then default else builtins.getEnv name;
+in
 {
   hostPython,
   patchelf,
-  # The host Python's installation prefix (bin/, lib/python3.X/), for wrapping it.
-  hostPrefix ? "/usr",
+  # The host Python's installation prefix (bin/, lib/python3.X/), for wrapping it
+  # (tests/conftest.py exports it for every Nix command the suite runs).
+  hostPrefix ? envOr "MANYLINUX_NIX_TEST_PYTHON_PREFIX" "/usr",
   hostGlibc ? "2.36",
   hostLibDir ? "/usr/lib/x86_64-linux-gnu",
   system ? builtins.currentSystem,
   # Which nixpkgs release's Python package versions the set claims (nixpkgs-releases.json).
   release ? "25.11",
   overlays ? [ ],
-  # The host interpreter's full version, as python.version (pyproject.nix's markers read it).
-  pythonFullVersion ? "3.11.0",
+  # The host interpreter's full version, as python.version (pyproject.nix's markers read
+  # it): the stand-in's Python is named and laid out after it (python3.13, cp313, ...).
+  pythonFullVersion ? envOr "MANYLINUX_NIX_TEST_PYTHON_VERSION" "3.11.0",
   # A uv binary for `uv` (pyproject.nix's hooks run `uv pip install` and `uv build`).
   uvBinary ? null,
 }:
 let
   lib = import ./lib.nix;
   hostPath = "/usr/bin:/bin";
+  pythonVersion = lib.versions.majorMinor pythonFullVersion;
+  pythonMinor = builtins.elemAt (builtins.splitVersion pythonFullVersion) 1;
+  # "python3.13", as lib/python3.13/site-packages and bin/python3.13 are named.
+  libPrefix = "python${pythonVersion}";
   releases = (import ../../nixlib/data.nix).releases;
   packageVersions =
     releases.releases.${release}.python_packages
@@ -100,36 +109,36 @@ let
   mkPython =
     final: packageOverrides:
     let
-      sitePackages = "lib/python3.11/site-packages";
+      sitePackages = "lib/${libPrefix}/site-packages";
       python =
-        final.runCommand "python3-3.11"
+        final.runCommand "python3-${pythonVersion}"
           {
             pname = "python3";
             version = pythonFullVersion;
             inherit sitePackages;
             passthru = {
-              pythonVersion = "3.11";
+              inherit pythonVersion;
               version = pythonFullVersion;
               implementation = "cpython";
               sourceVersion = {
                 major = "3";
-                minor = "11";
+                minor = pythonMinor;
               };
               inherit sitePackages;
               # The host's (test venv's) interpreter: it has installer, build and pyelftools.
               interpreter = hostPython;
-              executable = "python3.11";
-              libPrefix = "python3.11";
+              executable = libPrefix;
+              inherit libPrefix;
               pythonABITags = [
                 "abi3"
                 "none"
-                "cp311"
+                "cp3${pythonMinor}"
               ];
               inherit (final) stdenv;
               pythonOnBuildForHost = python;
               isPy3k = true;
-              pythonAtLeast = lib.versionAtLeast "3.11";
-              pythonOlder = lib.versionOlder "3.11";
+              pythonAtLeast = lib.versionAtLeast pythonVersion;
+              pythonOlder = lib.versionOlder pythonVersion;
               pkgs = pythonSet;
               withPackages = f: buildEnv (f pythonSet);
               override =
@@ -142,8 +151,18 @@ let
             };
           }
           ''
-            mkdir -p $out/nix-support
-            for entry in ${hostPrefix}/*; do ln -s "$entry" "$out/"; done
+            mkdir -p $out/nix-support $out/${sitePackages}
+            # The host interpreter's files, but not what its site-packages holds: a real
+            # nixpkgs Python has none of those packages (pyenv's has old setuptools).
+            for entry in ${hostPrefix}/*; do
+              [ "$(basename "$entry")" = lib ] || ln -s "$entry" "$out/"
+            done
+            for entry in ${hostPrefix}/lib/*; do
+              [ "$(basename "$entry")" = ${libPrefix} ] || ln -s "$entry" "$out/lib/"
+            done
+            for entry in ${hostPrefix}/lib/${libPrefix}/*; do
+              [ "$(basename "$entry")" = site-packages ] || ln -s "$entry" "$out/lib/${libPrefix}/"
+            done
             cp ${hooks}/python.sh $out/nix-support/setup-hook
             substituteAllInPlace $out/nix-support/setup-hook
           '';
@@ -169,7 +188,7 @@ let
           version = packageVersions.${pname} or "0";
         in
         final.stdenv.mkDerivation {
-          name = "python3.11-${pname}-${version}";
+          name = "${libPrefix}-${pname}-${version}";
           inherit pname version modules;
           buildCommand = ''
             site=$out/${sitePackages}
@@ -244,7 +263,7 @@ let
               "build-system"
             ]
             // {
-              name = "python3.11-${name}";
+              name = "${libPrefix}-${name}";
               nativeBuildInputs = [
                 python
                 pythonSet.wrapPython
@@ -274,34 +293,34 @@ let
             }
           );
 
-      # python.withPackages: a symlink tree whose python3.11 is an ELF binary wrapper
+      # python.withPackages: a symlink tree whose python3.X is an ELF binary wrapper
       # that execs the real interpreter (wrapper.nix with makeBinaryWrapper).
       buildEnv =
         extraLibs:
         let
           closure = lib.unique (lib.concatMap (d: [ d ] ++ (d.requiredPythonModules or [ ])) extraLibs);
           env =
-            final.runCommand "python3.11-env"
+            final.runCommand "${libPrefix}-env"
               {
                 nativeBuildInputs = [ final.makeBinaryWrapper ];
                 packages = closure;
                 passthru = python.passthru // {
-                  interpreter = "${env}/bin/python3.11";
+                  interpreter = "${env}/bin/${libPrefix}";
                   inherit python;
                   env = env;
                 };
               }
               ''
                 mkdir -p $out/bin $out/${sitePackages}
-                for entry in ${hostPrefix}/lib/python3.11/*; do
-                  [ "$(basename "$entry")" = site-packages ] || ln -s "$entry" $out/lib/python3.11/
+                for entry in ${hostPrefix}/lib/${libPrefix}/*; do
+                  [ "$(basename "$entry")" = site-packages ] || ln -s "$entry" $out/lib/${libPrefix}/
                 done
                 for package in $packages; do
                   for entry in $package/${sitePackages}/*; do ln -sf "$entry" $out/${sitePackages}/; done
                 done
-                makeWrapper ${python}/bin/python3.11 $out/bin/python3.11 \
+                makeWrapper ${python}/bin/${libPrefix} $out/bin/${libPrefix} \
                   --inherit-argv0 --resolve-argv0 --set PYTHONNOUSERSITE true
-                ln -s python3.11 $out/bin/python3
+                ln -s ${libPrefix} $out/bin/python3
               '';
         in
         env;
@@ -338,7 +357,7 @@ let
           pyelftools = hostPackage "pyelftools" [ "elftools" ];
           tqdm = hostPackage "tqdm" [ "tqdm" ];
           # The host's own setuptools, metadata included: its commands are entry points.
-          setuptools = final.runCommand "python3.11-setuptools" { passthru.pythonModule = python; } ''
+          setuptools = final.runCommand "${libPrefix}-setuptools" { passthru.pythonModule = python; } ''
             site=$out/${sitePackages}
             mkdir -p $site
             PYTHONPATH= ${hostPython} -c 'import importlib.metadata as m, os, sys
@@ -548,9 +567,10 @@ let
     callPackage = lib.callPackageWith final;
     newScope = extra: lib.callPackageWith (final // extra);
     pythonPackagesExtensions = [ ];
-    python311 = mkPython final (_: _: { });
-    python3 = final.python311;
-    python3Packages = final.python311.pkgs;
+    # python313 on a host with Python 3.13, as nixpkgs names its interpreters.
+    "python3${pythonMinor}" = mkPython final (_: _: { });
+    python3 = final."python3${pythonMinor}";
+    python3Packages = final.python3.pkgs;
   };
 in
 lib.fix (builtins.foldl' (acc: overlay: lib.extends overlay acc) base overlays)

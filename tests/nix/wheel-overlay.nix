@@ -24,13 +24,13 @@ let
       })
     ];
   };
-  python = pkgs.python311.override {
+  python = pkgs.python3.override {
     packageOverrides = pkgs.manylinuxNix.wheelOverlay { lock = lockFile; };
   };
   ps = python.pkgs;
   set = pkgs.manylinuxNix.mkWheelSet {
     lock = lockFile;
-    python = pkgs.python311;
+    python = pkgs.python3;
   };
 in
 {

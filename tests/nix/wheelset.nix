@@ -31,7 +31,7 @@ let
 in
 pkgs.manylinuxNix.mkWheelSet {
   lock = lockFile;
-  python = pkgs.python311;
+  python = pkgs.python3;
   inherit
     sonameOverrides
     ignoreMissing
