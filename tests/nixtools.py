@@ -71,6 +71,25 @@ needs_nix = pytest.mark.skipif(
 )
 
 
+def nix_version() -> tuple[int, ...]:
+    """The Nix on PATH (2.8 on Debian 12, 2.26 on Debian 13), or () without one."""
+    if shutil.which("nix") is None:
+        return ()
+    done = subprocess.run(["nix", "--version"], capture_output=True, text=True, check=False)
+    words = done.stdout.split()
+    parts = words[-1].split(".") if words else []
+    return tuple(int(p) for p in parts[:2] if p.isdigit())
+
+
+# Flakes as users run them: nixpkgs itself needs Nix 2.18 or newer. Debian 12's Nix 2.8
+# skips these; .ci/run's Debian 13 stage (Nix 2.26) runs them.
+needs_modern_nix = pytest.mark.skipif(
+    nix_version() < (2, 18),
+    reason="needs Nix 2.18 or newer, as nixpkgs does (Debian 13's nix-bin; .ci/run's "
+    "Debian 13 stage runs these)",
+)
+
+
 def standin_args() -> list[str]:
     patchelf = shutil.which("patchelf")
     assert patchelf, "patchelf is missing"

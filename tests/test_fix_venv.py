@@ -118,7 +118,6 @@ def test_fix_venv_with_nix_realises_the_mapped_attributes(
         'patchelf = "/bin/true"; }\n'
     )
     monkeypatch.setenv("NIX_PATH", f"nixpkgs={nixpkgs}")
-    monkeypatch.setenv("NIX_CONFIG", "substituters =\nbuild-users-group =")
     assert main(["fix-venv", str(venv), "--nix"]) == 0
     done = import_hidden(venv, tmp_path)
     assert done.returncode == 0, done.stderr
@@ -224,7 +223,6 @@ def _nixpkgs(tmp: Path, body: str, monkeypatch: pytest.MonkeyPatch) -> None:
         f'"{sys.executable}"; patchelf = "/bin/true"; }}; in {body}\n'
     )
     monkeypatch.setenv("NIX_PATH", f"nixpkgs={folder}")
-    monkeypatch.setenv("NIX_CONFIG", "substituters =\nbuild-users-group =")
 
 
 @needs_nix

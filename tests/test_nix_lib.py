@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
@@ -186,7 +187,8 @@ def test_wheel_set_builds_and_imports_with_host_libraries_hidden(
         tmp_path / "too-old",
     )
     assert too_old.returncode != 0
-    assert "_native.cpython-311-x86_64-linux-gnu.so: needs GLIBCXX_3.4." in too_old.stderr
+    ext = sysconfig.get_config_var("EXT_SUFFIX")
+    assert f"_native{ext}: needs GLIBCXX_3.4." in too_old.stderr
     assert "add a newer nixpkgs stdenv.cc.cc.lib" in too_old.stderr
 
 

@@ -170,10 +170,12 @@ def test_a_package_that_asks_for_nothing_has_no_runtime_loads(tmp_path: Path) ->
 
 # fix-venv, under the imitated NixOS loader ---------------------------------------
 
+# Libraries neither Debian 12's nor 13's python3 links itself (13's links zlib and expat;
+# ctypes links libffi), so hiding them hides only what the package asks for.
 LOADER = b"""import ctypes, ctypes.util
 from cffi_like import ffi
-Z = ctypes.CDLL(ctypes.util.find_library('z'))
-ZSTD = ctypes.CDLL('libzstd.so.1')
+Z = ctypes.CDLL(ctypes.util.find_library('zstd'))
+ZSTD = ctypes.CDLL('libuuid.so.1')
 SQLITE = ffi.dlopen('libsqlite3.so.0')
 """
 # What cffi's dlopen does for a bare name: dlopen() in C, which ctypes' own loading
@@ -245,8 +247,7 @@ def _run_hidden(
 def test_fix_venv_makes_names_loaded_from_python_resolve(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Not libffi: ctypes itself links it, so hiding it would hide ctypes.
-    sonames = ["libz.so.1", "libzstd.so.1", "libsqlite3.so.0"]
+    sonames = ["libzstd.so.1", "libuuid.so.1", "libsqlite3.so.0"]
     try:
         folder, hidden = _host_copies(tmp_path, sonames)
     except LookupError as missing:
@@ -257,17 +258,17 @@ def test_fix_venv_makes_names_loaded_from_python_resolve(
     venv, site = _venv_with(tmp_path, loader, cffi_like, quiet)
 
     before = _run_hidden(venv, hidden, tmp_path, "import loader; print(loader.Z._name)")
-    assert before.returncode != 0 and "libz.so.1" in before.stderr, before.stdout
+    assert before.returncode != 0 and "libzstd.so.1" in before.stderr, before.stdout
 
     assert main(["verify", str(venv), "-v"]) == 1
     err = capsys.readouterr().err
-    assert "runtime load find_library('z') at loader/__init__.py:3 would fail" in err
+    assert "runtime load find_library('zstd') at loader/__init__.py:3 would fail" in err
     assert main(["fix-venv", str(venv), "--check"]) == 1
     err = capsys.readouterr().err
-    assert "loaded by name, no file found: z (find_library) at loader/__init__.py:3" in err
+    assert "loaded by name, no file found: zstd (find_library) at loader/__init__.py:3" in err
     assert main(["fix-venv", str(venv), "--check", "--lib-dir", str(folder)]) == 1
     err = capsys.readouterr().err
-    assert "runtime load find_library('z') would fail" in err
+    assert "runtime load find_library('zstd') would fail" in err
     assert "runtime load dlopen('libsqlite3.so.0') would fail" in err
 
     assert main(["fix-venv", str(venv), "--lib-dir", str(folder)]) == 0
@@ -276,7 +277,7 @@ def test_fix_venv_makes_names_loaded_from_python_resolve(
         venv, hidden, tmp_path, "import loader; print(loader.Z._name); print(loader.ZSTD._name)"
     )
     assert after.returncode == 0, after.stderr
-    assert after.stdout.split() == [str(folder / "libz.so.1"), str(folder / "libzstd.so.1")]
+    assert after.stdout.split() == [str(folder / "libzstd.so.1"), str(folder / "libuuid.so.1")]
     assert main(["fix-venv", str(venv), "--check", "--lib-dir", str(folder)]) == 0
     assert main(["verify", str(venv)]) == 0
     # A name the package does not ask for is untouched.

@@ -1,5 +1,5 @@
 """Runtime loads through mkWheelSet over the stand-in: a pure wheel whose Python code
-loads zlib with ``find_library``, SQLite with a cffi-style bare ``dlopen`` and the GPU
+loads zstd with ``find_library``, SQLite with a cffi-style bare ``dlopen`` and the GPU
 driver through ``ldconfig -p`` gets a module in its site-packages that makes exactly
 those names resolve to store paths; under the imitated NixOS loader (the host's copies
 and ld.so.cache hidden) it imports, and without the module (``runtimeLoads = false``)
@@ -32,7 +32,7 @@ class _FFI:  # cffi's dlopen is C code: a bare name reaches dlopen() as it is
         return _ctypes.dlopen(name, 2)
 
 ffi = _FFI()
-Z = ctypes.CDLL(ctypes.util.find_library("z"))
+ZSTD = ctypes.CDLL(ctypes.util.find_library("zstd"))
 SQLITE = ffi.dlopen("libsqlite3.so.0")
 
 def libcuda_dirs():
@@ -58,13 +58,14 @@ def _build(lock_file: Path, attr: str, out: Path, *extra: str) -> Path:
 def _import_as_on_nixos(site: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
     empty = tmp / "empty"
     empty.write_bytes(b"")
-    hidden = [host_library("libz.so.1"), host_library("libsqlite3.so.0"), "/etc/ld.so.cache"]
+    # Not zlib: Debian 13's python3.13 links it itself.
+    hidden = [host_library("libzstd.so.1"), host_library("libsqlite3.so.0"), "/etc/ld.so.cache"]
     mounts = " && ".join(f"mount --bind {empty} {h}" for h in hidden)
     # nixpkgs' Python reads a package's site-packages with site.addsitedir (its
     # sitecustomize does so for NIX_PYTHONPATH), which runs the .pth files there.
     code = (
         f"import site; site.addsitedir({str(site)!r}); import rtload; "
-        "print(rtload.Z._name); print(rtload.TRITON)"
+        "print(rtload.ZSTD._name); print(rtload.TRITON)"
     )
     return subprocess.run(
         ["unshare", "-m", "sh", "-c", f'{mounts} && exec {sys.executable} -S -c "{code}"'],
@@ -92,8 +93,9 @@ def test_mk_wheel_set_supplies_what_python_code_loads_by_name(
     ]
     done = _import_as_on_nixos(site, tmp_path)
     assert done.returncode == 0, done.stderr
-    zlib_path, triton = done.stdout.split()
-    assert zlib_path.startswith("/nix/store/") and zlib_path.endswith("-standin-zlib/lib/libz.so.1")
+    zstd_path, triton = done.stdout.split()
+    assert zstd_path.startswith("/nix/store/")
+    assert zstd_path.endswith("-standin-zstd/lib/libzstd.so.1")
     assert triton == "/run/opengl-driver/lib"
 
     # A wheel that loads nothing by name gets nothing.
@@ -105,4 +107,4 @@ def test_mk_wheel_set_supplies_what_python_code_loads_by_name(
     )
     assert list(bare.glob("_manylinux_nix*")) == []
     failed = _import_as_on_nixos(bare, tmp_path)
-    assert failed.returncode != 0 and "libz.so.1" in failed.stderr, failed.stdout
+    assert failed.returncode != 0 and "libzstd.so.1" in failed.stderr, failed.stdout

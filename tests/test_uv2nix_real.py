@@ -155,11 +155,11 @@ def project(tmp_path: Path, run: Run, index_factory: Callable[..., IndexServer])
             },
         ),
         "puresdist": build_sdist(wheels, "puresdist", "1.0"),
-        # A pure wheel whose Python code loads zlib by name: no ELF file, a runtime load.
+        # A pure wheel whose Python code loads zstd by name: no ELF file, a runtime load.
         "rtpure": build_wheel(
             wheels, "rtpure", "1.0",
             extra_files={"rtpure/__init__.py": b"import ctypes, ctypes.util\n"
-                         b"Z = ctypes.CDLL(ctypes.util.find_library('z'))\n"},
+                         b"Z = ctypes.CDLL(ctypes.util.find_library('zstd'))\n"},
         ),
     }  # fmt: skip
     root = workspace(tmp_path, index_factory(wheels), files)
@@ -261,7 +261,7 @@ def test_the_readme_example_is_the_one_evaluated() -> None:
 def _import_rtpure(site: Path, tmp: Path) -> subprocess.CompletedProcess[str]:
     empty = tmp / "empty"
     empty.write_bytes(b"")
-    hidden = [host_library("libz.so.1"), Path("/etc/ld.so.cache")]
+    hidden = [host_library("libzstd.so.1"), Path("/etc/ld.so.cache")]
     mounts = " && ".join(f"mount --bind {empty} {h}" for h in hidden)
     code = f"import site; site.addsitedir({str(site)!r}); import rtpure; print(rtpure.Z._name)"
     return subprocess.run(
@@ -279,8 +279,8 @@ def test_a_pure_wheel_that_loads_a_library_by_name_gets_it(project: Path, tmp_pa
     assert (site(done) / "_manylinux_nix_loads_rtpure.pth").is_file()
     imported = _import_rtpure(site(done), tmp_path)
     assert imported.returncode == 0, imported.stderr
-    assert imported.stdout.strip().endswith("-standin-zlib/lib/libz.so.1")
+    assert imported.stdout.strip().endswith("-standin-zstd/lib/libzstd.so.1")
     plain = build(project, "rtpure", tmp_path / "plain", with_overlay=False)
     assert plain.returncode == 0, plain.stderr[-4000:]
     failed = _import_rtpure(site(plain), tmp_path)
-    assert failed.returncode != 0 and "libz.so.1" in failed.stderr, failed.stdout
+    assert failed.returncode != 0 and "libzstd.so.1" in failed.stderr, failed.stdout

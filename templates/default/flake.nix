@@ -4,8 +4,9 @@
   #     --python 3.12 --python 3.13 -o wheels.lock.json
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
   # Where your checkout of manylinux-nix is (it is not published under a fixed owner):
-  # a path, or the git URL you cloned it from.
-  inputs.manylinux-nix.url = "path:/path/to/manylinux-nix";
+  # git+file:// copies only its tracked files (path: would copy a .venv too), or the git
+  # URL you cloned it from.
+  inputs.manylinux-nix.url = "git+file:///path/to/manylinux-nix";
   inputs.manylinux-nix.inputs.nixpkgs.follows = "nixpkgs";
 
   outputs =
@@ -22,14 +23,16 @@
             inherit system;
             overlays = [ manylinux-nix.overlays.default ];
           };
+          # nixpkgs' default Python (3.13 in 25.11): the lock must have its target.
+          python = pkgs.python3;
           wheels = pkgs.manylinuxNix.mkWheelSet {
             lock = ./wheels.lock.json;
-            python = pkgs.python312;
+            inherit python;
           };
         in
         {
           # Every package of the lock for this system and Python: numpy and scipy.
-          default = pkgs.python312.withPackages (_: wheels.all);
+          default = python.withPackages (_: wheels.all);
         };
     in
     {

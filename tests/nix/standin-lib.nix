@@ -63,6 +63,9 @@ rec {
     in
     if m <= n && builtins.substring (n - m) m s == suf then builtins.substring 0 (n - m) s else s;
   foldl' = builtins.foldl';
+  foldl = op: nul: list: builtins.foldl' op nul list;
+  isAttrs = builtins.isAttrs;
+  isList = builtins.isList;
   replaceStrings = builtins.replaceStrings;
   # As lib/strings.nix now does: a string of safe characters only is left unquoted.
   escapeShellArg =

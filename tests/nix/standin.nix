@@ -321,6 +321,11 @@ let
                 makeWrapper ${python}/bin/${libPrefix} $out/bin/${libPrefix} \
                   --inherit-argv0 --resolve-argv0 --set PYTHONNOUSERSITE true
                 ln -s ${libPrefix} $out/bin/python3
+                # A Debian interpreter's site.py reads lib/python3/dist-packages, not
+                # lib/python3.X/site-packages, below a prefix that is no venv: the same
+                # folder under that name too, so it finds the packages as nixpkgs' does.
+                mkdir -p $out/lib/python3
+                ln -s ../${libPrefix}/site-packages $out/lib/python3/dist-packages
               '';
         in
         env;
@@ -464,6 +469,41 @@ let
     runCommand =
       name: env: script:
       final.stdenv.mkDerivation ({ inherit name; buildCommand = script; } // env);
+    # As trivial-builders/default.nix has them (FIDELITY.md): the flake's checks use them.
+    linkFarm =
+      name: entries:
+      let
+        entries' =
+          if lib.isAttrs entries then
+            entries
+          else if lib.isList entries then
+            lib.foldl (a: b: a // { "${b.name}" = b.path; }) { } entries
+          else
+            throw "linkFarm entries must be either attrs or a list!";
+        linkCommands = lib.mapAttrsToList (name: path: ''
+          mkdir -p -- "$(dirname -- ${lib.escapeShellArg "${name}"})"
+          ln -s -- ${lib.escapeShellArg "${path}"} ${lib.escapeShellArg "${name}"}
+        '') entries';
+      in
+      final.runCommand name
+        {
+          preferLocalBuild = true;
+          allowSubstitutes = false;
+          passthru.entries = entries';
+        }
+        ''
+          mkdir -p $out
+          cd $out
+          ${lib.concatStrings linkCommands}
+        '';
+    linkFarmFromDrvs =
+      name: drvs:
+      final.linkFarm name (
+        map (drv: {
+          name = drv.name;
+          path = drv;
+        }) drvs
+      );
     auto-patchelf = plain "standin-auto-patchelf" ''
       mkdir -p $out/bin
       { echo "#!$python"; sed "s|@defaultBintools@|$bintools|" $script; } > $out/bin/auto-patchelf
@@ -512,6 +552,9 @@ let
     };
     sqlite = hostLibrary "sqlite" [ "libsqlite3.so.0" ] // {
       version = "3.47.2";
+    };
+    zstd = hostLibrary "zstd" [ "libzstd.so.1" ] // {
+      version = "1.5.0";
     };
     # The libraries of each manylinux policy that this stand-in has (the real lists also
     # hold libX11, libGL, glib, expat ...: pkgs/development/interpreters/python/manylinux).
