@@ -58,8 +58,12 @@ def repo_ref() -> str:
 def nix(
     *args: str, cwd: Path | None = None, overrides: list[str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """A flake command; those that evaluate a flake run --impure (the stand-in reads
+    host paths) and leave the flake's lock file unwritten."""
+    evaluates = args[:2] != ("flake", "init")
+    flags = ["--impure", "--no-write-lock-file"] if evaluates else []
     return subprocess.run(
-        ["nix", *args, "--impure", "--no-write-lock-file", *(overrides or [])],
+        ["nix", *args, *flags, *(overrides or [])],
         capture_output=True,
         text=True,
         errors="replace",

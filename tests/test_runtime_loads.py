@@ -174,7 +174,7 @@ def test_a_package_that_asks_for_nothing_has_no_runtime_loads(tmp_path: Path) ->
 # ctypes links libffi), so hiding them hides only what the package asks for.
 LOADER = b"""import ctypes, ctypes.util
 from cffi_like import ffi
-Z = ctypes.CDLL(ctypes.util.find_library('zstd'))
+Z = ctypes.CDLL(ctypes.util.find_library('zstd') or 'libzstd.so.1')
 ZSTD = ctypes.CDLL('libuuid.so.1')
 SQLITE = ffi.dlopen('libsqlite3.so.0')
 """
@@ -258,7 +258,9 @@ def test_fix_venv_makes_names_loaded_from_python_resolve(
     venv, site = _venv_with(tmp_path, loader, cffi_like, quiet)
 
     before = _run_hidden(venv, hidden, tmp_path, "import loader; print(loader.Z._name)")
-    assert before.returncode != 0 and "libzstd.so.1" in before.stderr, before.stdout
+    # Whichever hidden library is asked for first, the call fails.
+    assert before.returncode != 0, before.stdout
+    assert any(soname.split(".so")[0] in before.stderr for soname in sonames), before.stderr
 
     assert main(["verify", str(venv), "-v"]) == 1
     err = capsys.readouterr().err

@@ -32,7 +32,7 @@ class _FFI:  # cffi's dlopen is C code: a bare name reaches dlopen() as it is
         return _ctypes.dlopen(name, 2)
 
 ffi = _FFI()
-ZSTD = ctypes.CDLL(ctypes.util.find_library("zstd"))
+ZSTD = ctypes.CDLL(ctypes.util.find_library("zstd") or "libzstd.so.1")
 SQLITE = ffi.dlopen("libsqlite3.so.0")
 
 def libcuda_dirs():
@@ -107,4 +107,5 @@ def test_mk_wheel_set_supplies_what_python_code_loads_by_name(
     )
     assert list(bare.glob("_manylinux_nix*")) == []
     failed = _import_as_on_nixos(bare, tmp_path)
-    assert failed.returncode != 0 and "libzstd.so.1" in failed.stderr, failed.stdout
+    assert failed.returncode != 0, failed.stdout
+    assert "libzstd" in failed.stderr or "libsqlite3" in failed.stderr, failed.stderr

@@ -159,7 +159,7 @@ def project(tmp_path: Path, run: Run, index_factory: Callable[..., IndexServer])
         "rtpure": build_wheel(
             wheels, "rtpure", "1.0",
             extra_files={"rtpure/__init__.py": b"import ctypes, ctypes.util\n"
-                         b"Z = ctypes.CDLL(ctypes.util.find_library('zstd'))\n"},
+                         b"Z = ctypes.CDLL(ctypes.util.find_library('zstd') or 'libzstd.so.1')\n"},
         ),
     }  # fmt: skip
     root = workspace(tmp_path, index_factory(wheels), files)
@@ -283,4 +283,4 @@ def test_a_pure_wheel_that_loads_a_library_by_name_gets_it(project: Path, tmp_pa
     plain = build(project, "rtpure", tmp_path / "plain", with_overlay=False)
     assert plain.returncode == 0, plain.stderr[-4000:]
     failed = _import_rtpure(site(plain), tmp_path)
-    assert failed.returncode != 0 and "libzstd.so.1" in failed.stderr, failed.stdout
+    assert failed.returncode != 0 and "libzstd" in failed.stderr, failed.stdout

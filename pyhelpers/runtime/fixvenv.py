@@ -209,7 +209,8 @@ def _nix_build(attr: str) -> str | None:
     )
     if done.returncode == 0 and done.stdout.strip():
         return done.stdout.strip().splitlines()[-1]
-    if _NO_ATTRIBUTE in done.stderr:
+    # The error itself, not the code Nix 2.26 quotes around it (which holds the text).
+    if _NO_ATTRIBUTE in _nix_error(done.stderr):
         return None
     raise UserError(
         f"--nix: nix-build <nixpkgs> -A {attr} failed ({_nix_error(done.stderr)}); fix that "

@@ -205,8 +205,11 @@ let
           passthru.pythonModule = python;
         };
 
-      # buildPythonPackage as mk-python-derivation.nix assembles it.
-      buildPythonPackage =
+      # buildPythonPackage as mk-python-derivation.nix assembles it; python-packages-base.nix
+      # calls it with namePrefix "python3.X-" for packages and "" for applications.
+      buildPythonPackage = mkPythonDerivation "${libPrefix}-";
+      mkPythonDerivation =
+        namePrefix:
         {
           format ? null,
           pyproject ? null,
@@ -263,7 +266,7 @@ let
               "build-system"
             ]
             // {
-              name = "${libPrefix}-${name}";
+              name = "${namePrefix}${name}";
               nativeBuildInputs = [
                 python
                 pythonSet.wrapPython
@@ -334,7 +337,7 @@ let
         self:
         builtins.foldl' (acc: ext: acc // ext self acc) {
           inherit python buildPythonPackage;
-          buildPythonApplication = buildPythonPackage;
+          buildPythonApplication = mkPythonDerivation "";
           wrapPython = pyHook "wrap-python-hook" "${hooks}/wrap-python.sh" { };
           wheelUnpackHook = pyHook "wheel-unpack-hook" "${hooks}/wheel-unpack-hook.sh" { };
           pypaInstallHook = pyHook "pypa-install-hook" "${hooks}/pypa-install-hook.sh" { };
