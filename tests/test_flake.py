@@ -114,9 +114,21 @@ def test_the_template_builds_a_lock(
     wheel_dir: Path,
     index_factory: Callable[..., IndexServer],
 ) -> None:
+    # `nix flake init` evaluates the flake, locking its inputs first, and takes no
+    # --override-input: a clone of the repository is locked to the stand-in beforehand.
+    clone = tmp_path / "manylinux-nix"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    locked = subprocess.run(
+        ["nix", "flake", "lock", f"path:{clone}", *nixpkgs],
+        capture_output=True, text=True, check=False, timeout=300,
+    )  # fmt: skip
+    assert locked.returncode == 0, locked.stderr[-3000:]
     app = tmp_path / "app"
     app.mkdir()
-    made = nix("flake", "init", "-t", repo_ref(), cwd=app)
+    made = subprocess.run(
+        ["nix", "flake", "init", "-t", f"path:{clone}"],
+        capture_output=True, text=True, check=False, cwd=app, timeout=300,
+    )  # fmt: skip
     assert made.returncode == 0, made.stderr[-3000:]
     assert (app / "flake.nix").is_file()
     build_wheel(wheel_dir, "flakedemo", "1.0", TAG, cxx=True)

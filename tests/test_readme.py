@@ -144,7 +144,8 @@ def test_the_venv_recipe_runs_as_shown(
     )
     work = tmp_path / "work"
     work.mkdir()
-    command = shutil.which("manylinux-nix")
+    beside = Path(sys.executable).parent / "manylinux-nix"
+    command = str(beside) if beside.is_file() else shutil.which("manylinux-nix")
     assert command is not None, "manylinux-nix is not on PATH (pip install -e .)"
     env = {
         **os.environ,
