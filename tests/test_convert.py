@@ -111,6 +111,27 @@ def poetry_lock(w: World) -> str:
     return "\n".join(parts)
 
 
+def poetry_lock_11(w: World) -> str:
+    """Lock version 1.1 (poetry < 1.2): no files under the packages, every package's
+    under [metadata.files] by name, another version's file among them."""
+    parts = []
+    shared = []
+    for name, version in VERSIONS.items():
+        parts.append(
+            f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\n'
+            f'category = "main"\noptional = false\npython-versions = ">=3.11"\n\n'
+            f'[package.source]\ntype = "legacy"\nurl = "{w.index.url}"\nreference = "local"\n'
+        )
+        files = [f'{{file = "{p.name}", hash = "sha256:{sha(p)}"}}' for p in w.files[name]]
+        files.append(f'{{file = "{name}-0.0.1.tar.gz", hash = "sha256:{"0" * 64}"}}')
+        shared.append(f"{name} = [{', '.join(files)}]")
+    parts.append(
+        '[metadata]\nlock-version = "1.1"\npython-versions = ">=3.11"\ncontent-hash = "0"\n\n'
+        "[metadata.files]\n" + "\n".join(shared) + "\n"
+    )
+    return "\n".join(parts)
+
+
 def pipfile_lock(w: World) -> str:
     default = {
         name: {
@@ -141,6 +162,7 @@ FORMATS = {
     "uv.lock": uv_lock,
     "pylock.toml": pylock,
     "poetry.lock": poetry_lock,
+    "lock-1.1/poetry.lock": poetry_lock_11,
     "Pipfile.lock": pipfile_lock,
     "requirements.txt": requirements,
 }
@@ -168,11 +190,12 @@ def test_each_format_converts_to_the_same_wheels_and_hashes(
     fmt: str, world: World, tmp_path: Path
 ) -> None:
     source = tmp_path / fmt
+    source.parent.mkdir(exist_ok=True)
     source.write_text(FORMATS[fmt](world))
     out = tmp_path / "wheels.lock.json"
     assert convert(source, out) == 0
     doc = json.loads(out.read_text())
-    assert doc["options"]["converted_from"] == fmt
+    assert doc["options"]["converted_from"] == Path(fmt).name
     packages = doc["targets"][KEY]["packages"]
     assert sorted(packages) == sorted(VERSIONS)
     for name, entry in packages.items():

@@ -4,6 +4,14 @@ installer walks (each package's dependencies with their constraints and markers)
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
 from ...index.urls import DEFAULT_INDEX
 from . import poetryconstraint
 from .fields import (
@@ -67,6 +75,7 @@ class _File:
 
 def _read_poetry(src: _Source, data: Table) -> LockFile:
     lock = read_table(src, _Lock, data, "")
+    shared = _metadata_files(src, lock.metadata)
     packages: list[LockedPackage] = []
     unfetchable: list[Unfetchable] = []
     skipped: list[str] = []
@@ -81,9 +90,10 @@ def _read_poetry(src: _Source, data: Table) -> LockFile:
         marker = _poetry_marker(src, table, where)
         source = _opt_table(src, table, "source", where)
         origin = None if source is None else read_table(src, _Origin, source, where + " source")
+        listed = _list(src, table, "files", where) or _old_files(shared, name, version)
         files = tuple(
             _poetry_file(src, f, name, version, f"{where} file {n}")
-            for n, f in enumerate(_list(src, table, "files", where), 1)
+            for n, f in enumerate(listed, 1)
         )
         locked, missing = _origin(name, version, files, marker, origin)
         graph.append(
@@ -192,6 +202,36 @@ def _poetry_file(src: _Source, value: object, name: str, version: str, where: st
     _check_wheel(src, file.file, name, version, where)
     sha256 = None if file.hash is None else _sha256(src, file.hash, where)
     return LockedFile(file.file, None, sha256)
+
+
+def _metadata_files(src: _Source, metadata: Table) -> dict[str, list[object]]:
+    """Lock version 1.1 keeps every package's files in [metadata.files], by name (those
+    of all its locked versions together); 2.x lists them under each package."""
+    table = _opt_table(src, metadata, "files", "metadata") or {}
+    return {
+        _name(src, name, "metadata files"): _list(src, table, name, "metadata files")
+        for name in table
+    }
+
+
+def _old_files(shared: dict[str, list[object]], name: str, version: str) -> list[object]:
+    """The [metadata.files] entries of one version of a package: by its file names."""
+    wanted = Version(version)
+    found = []
+    for entry in shared.get(name, []):
+        filename = entry.get("file") if isinstance(entry, dict) else None
+        if isinstance(filename, str) and _file_version(filename) == wanted:
+            found.append(entry)
+    return found
+
+
+def _file_version(filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
 
 
 def _python_versions(src: _Source, metadata: Table) -> str | None:
