@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -917,3 +918,92 @@ def test_bad_lock_arguments_are_one_line(args: list[str], words: str, run: Run) 
     assert code in (1, 2)
     one_line_error(err)
     assert words in err
+
+
+def body_drip(body: bytes, content_type: str) -> Handler:
+    """A correct Content-Length, then the body a byte a second, and `Connection: close`
+    (as an HTTP/1.0 server answers): http.client then reads from a file of the socket,
+    not through the connection, where the stall watchdog once looked for it."""
+
+    def handle(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+        for byte in body:
+            handler.wfile.write(bytes([byte]))
+            handler.wfile.flush()
+            time.sleep(1)
+
+    return handle
+
+
+def _dripping_index(tmp: Path, part: str) -> tuple[dict[str, Handler], bytes]:
+    """An index of one pure wheel `app` where ``part`` (page, metadata or wheel) drips."""
+    wheel = build_wheel(tmp / "w", "app", "1.0")
+    data = wheel.read_bytes()
+    metadata = b"Metadata-Version: 2.1\nName: app\nVersion: 1.0\n"
+    page = json.dumps(
+        {
+            "meta": {"api-version": "1.1"},
+            "name": "app",
+            "files": [
+                {
+                    "filename": wheel.name,
+                    "url": f"/files/{wheel.name}",
+                    "hashes": {"sha256": hashlib.sha256(data).hexdigest()},
+                    "core-metadata": {"sha256": hashlib.sha256(metadata).hexdigest()},
+                }
+            ],
+        }
+    ).encode()
+    page_type = "application/vnd.pypi.simple.v1+json"
+    parts: dict[str, tuple[str, bytes, str]] = {
+        "page": ("/simple/app/", page, page_type),
+        "metadata": (f"/files/{wheel.name}.metadata", metadata, "text/plain"),
+        "wheel": (f"/files/{wheel.name}", data, "application/octet-stream"),
+    }
+    routes: dict[str, Handler] = {}
+    # Longest paths first: the routes match by prefix.
+    for name, (path, body, ctype) in sorted(parts.items(), key=lambda p: -len(p[1][0])):
+        routes[path] = body_drip(body, ctype) if name == part else whole(body, ctype)
+    return routes, data
+
+
+def whole(body: bytes, content_type: str) -> Handler:
+    def handle(handler: BaseHTTPRequestHandler) -> None:
+        send(handler, body, 200, {"Content-Type": content_type})
+
+    return handle
+
+
+@pytest.mark.parametrize("part", ["page", "metadata", "wheel"])
+def test_a_body_that_drips_is_cut_off_within_the_bound(
+    part: str, scripted: Callable[[dict[str, Handler]], Scripted], run: Run, tmp_path: Path
+) -> None:
+    routes, _ = _dripping_index(tmp_path, part)
+    server = scripted(routes)
+    start = time.monotonic()
+    code, _, err = run(
+        *lock_args(f"{server.url}/simple/", tmp_path / "l.json", "--timeout", "2", "--retries", "1")
+    )
+    elapsed = time.monotonic() - start
+    assert code == 1, err
+    one_line_error(err)
+    assert "stalled" in err or "no complete answer within" in err, err
+    assert "IncompleteRead" not in err and "(('" not in err, err
+    assert elapsed < 40, elapsed
+
+
+def test_a_host_that_does_not_resolve_is_retried_once(run: Run, tmp_path: Path) -> None:
+    # .invalid never resolves (RFC 2606), with or without a network.
+    start = time.monotonic()
+    code, _, err = run(*lock_args("http://no-such-index.invalid/simple/", tmp_path / "l.json"))
+    elapsed = time.monotonic() - start
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith("manylinux-nix: error: cannot fetch") and "host not found" in err
+    assert sum("retrying" in line for line in lines) <= 1, err
+    assert elapsed < 10, elapsed

@@ -148,6 +148,8 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
     )
     urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
     indexes = {u: Index.open(client, u, list(args.extra_index_url)) for u in urls}
+    for index in indexes.values():
+        index.for_lock = True
     converter = Converter(
         source,
         indexes,

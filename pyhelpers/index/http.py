@@ -129,6 +129,10 @@ class HttpClient:
                 reason = _short_reason(exc)
                 failure = UserError(f"cannot fetch {url}: {reason}; check the URL and the network")
                 wait, error = self._backoff(attempt), exc
+                if reason == HOST_NOT_FOUND and attempt >= 1:
+                    # A name that does not resolve twice will not resolve a third time:
+                    # one retry covers a resolver's hiccup, more only make the user wait.
+                    raise failure from error
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == self.retries:
                     if not stream:
@@ -322,8 +326,15 @@ class _Watchdog:
 
 
 def _socket_of(response: requests.Response) -> socket.socket | None:
+    """The socket the body is read from. An HTTP/1.0 answer (or one that says
+    `Connection: close`) leaves the connection without it: http.client then reads from
+    a file made from the socket, which still holds it."""
     connection = getattr(response.raw, "connection", None)
     sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        return sock
+    reader = getattr(getattr(response.raw, "_fp", None), "fp", None)
+    sock = getattr(getattr(reader, "raw", None), "_sock", None)
     return sock if isinstance(sock, socket.socket) else None
 
 
@@ -340,6 +351,17 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+HOST_NOT_FOUND = "host not found"
+# How glibc's getaddrinfo says a name did not resolve (gai_strerror's texts).
+_RESOLVER_FAILURES = (
+    "Name or service not known",
+    "getaddrinfo failed",
+    "Temporary failure in name resolution",
+    "No address associated with hostname",
+    "nodename nor servname provided",
+)
+
+
 def _short_reason(exc: Exception) -> str:
     """The cause in words, cut at a word, never mid-word."""
     inner = exc.__context__ if isinstance(exc, requests.ConnectionError) else None
@@ -347,8 +369,8 @@ def _short_reason(exc: Exception) -> str:
     text = text.splitlines()[0] if text else type(exc).__name__
     if "Connection refused" in text:
         return "connection refused"
-    if "Name or service not known" in text or "getaddrinfo failed" in text:
-        return "host not found"
+    if any(words in text for words in _RESOLVER_FAILURES):
+        return HOST_NOT_FOUND
     if len(text) > 200:
         text = text[:200].rsplit(" ", 1)[0] + " ..."
     return text

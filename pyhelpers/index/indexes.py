@@ -36,6 +36,9 @@ class Project:
 class Index:
     client: HttpClient
     urls: list[str]
+    # Asked for what another tool's lock names (convert): a project missing there was
+    # deleted, not misspelled.
+    for_lock: bool = False
     # One fetch per project and run, started early by prefetch() where it can overlap.
     _projects: dict[NormalizedName, Future[Project]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -95,6 +98,11 @@ class Index:
                 raise fetched_status_error(fetched, f"project {name!r}")
             return self._project(name, base, pages.store(page, fetched))
         where = ", ".join(redact(u) for u in self.urls)
+        if self.for_lock:
+            raise UserError(
+                f"{name!r} is not on {where} any more (the lock names it); it was removed "
+                "from the index: lock again without it, or give the index that still has it"
+            )
         raise UserError(f"unknown package {name!r}: no such project on {where}; check the name")
 
     def _cached_only(self, name: NormalizedName) -> Project:

@@ -145,5 +145,5 @@ def _sniff(path: Path, text: str) -> tuple[str, object]:
                 return UV, toml
     raise UserError(
         f"{path}: not a lock file this can read; give a uv.lock, pylock.toml, poetry.lock,"
-        " Pipfile.lock or requirements .txt file (named so, or with that content)"
+        " Pipfile.lock or requirements file (a .txt named so, or with that content)"
     )
