@@ -542,3 +542,33 @@ def test_edges_that_extras_bring_survive_conversion(
     assert convert(source, out, "--no-inspect") == 0
     packages = json.loads(out.read_text())["targets"][KEY]["packages"]
     assert {name: p["dependencies"] for name, p in packages.items()} == EXTRA_EDGES
+
+
+def test_a_package_the_index_no_longer_has_is_named_as_removed(
+    world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lerobot's poetry.lock pins pyav, which PyPI deleted: not "check the name"."""
+    text = poetry_lock(world).replace(
+        "[metadata]",
+        '[[package]]\nname = "pyav"\nversion = "14.0.1"\ndescription = ""\noptional = false\n'
+        'python-versions = ">=3.9"\nfiles = [{file = "pyav-14.0.1-py3-none-any.whl", '
+        f'hash = "sha256:{"1" * 64}"}}]\n\n'
+        f'[package.source]\ntype = "legacy"\nurl = "{world.index.url}"\nreference = "local"\n\n'
+        "[metadata]",
+    )
+    source = tmp_path / "poetry.lock"
+    source.write_text(text)
+    assert convert(source, tmp_path / "out.json", "--no-inspect") == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"'pyav' is not on {world.index.url} any more (the lock names it)" in err, err
+
+
+def test_an_unknown_format_is_refused_in_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "notes.md"
+    source.write_text("# not a lock\n")
+    assert convert(source, tmp_path / "out.json") == 1
+    err = capsys.readouterr().err
+    assert "or requirements file (a .txt named so, or with that content)" in err
+    assert "requirements .txt" not in err
