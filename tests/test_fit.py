@@ -49,7 +49,7 @@ LINUX_CP312 = "cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64"
             "musl (musllinux), not glibc",
         ),
         ("cp312-cp312-musllinux_1_2_x86_64", "x86_64-linux", "3.12", {"musl": True}, None),
-        ("cp312-cp312-linux_x86_64", "x86_64-linux", "3.12", {}, "only linux_x86_64 tags"),
+        ("cp312-cp312-linux_x86_64", "x86_64-linux-musl", "3.12", {}, "only linux_x86_64 tags"),
         ("cp312-cp312-macosx_10_13_universal2", "aarch64-darwin", "3.12", {}, None),
         (
             "cp312-cp312-macosx_14_0_arm64",

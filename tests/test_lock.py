@@ -21,6 +21,7 @@ from indexserver import IndexServer, with_credentials
 from wheelfactory import build_sdist, build_wheel
 
 from pyhelpers.cache import cache_root
+from pyhelpers.cli import main
 from pyhelpers.errors import UserError
 from pyhelpers.index.download import fetch_file
 from pyhelpers.index.http import HttpClient
@@ -733,3 +734,23 @@ def test_lock_and_convert_end_with_the_sonames_the_map_does_not_know(
     code, _, err = run("convert", tmp_path / "requirements.txt", "-o", tmp_path / "c.json", *target)
     assert code == 0, err
     assert "  x86_64-linux/3.12 needsfoo: libfoo.so.3\n" in err
+
+
+def test_linux_arch_wheels_are_taken_last_and_marked(
+    tmp_path: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    """A private index that serves only linux_x86_64 wheels (the Red Hat AI index): taken,
+    after every manylinux tag, and the lock says the wheel had no manylinux tag."""
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "onlylinux", "1.0", "py3-none-linux_x86_64")
+    build_wheel(wheels, "both", "1.0", "py3-none-linux_x86_64")
+    build_wheel(wheels, "both", "1.0", "py3-none-manylinux_2_17_x86_64")
+    index = index_factory(wheels)
+    out = tmp_path / "l.json"
+    args = ["lock", "onlylinux", "both", "-i", index.url, "-o", str(out), "-q"]
+    assert main([*args, "--system", "x86_64-linux", "--python", "3.12"]) == 0
+    packages = json.loads(out.read_text())["targets"]["x86_64-linux/3.12"]["packages"]
+    assert packages["onlylinux"]["filename"] == "onlylinux-1.0-py3-none-linux_x86_64.whl"
+    assert packages["onlylinux"]["linux_tag_only"] is True
+    assert packages["both"]["filename"] == "both-1.0-py3-none-manylinux_2_17_x86_64.whl"
+    assert "linux_tag_only" not in packages["both"]

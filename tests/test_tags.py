@@ -41,22 +41,33 @@ def test_target_equal_to_host_gives_packagings_host_tags() -> None:
     system = {"x86_64": "x86_64-linux", "aarch64": "aarch64-linux"}[machine]
     py = f"3.{sys.version_info.minor}"
     ours = names(target_tags(make_target(system, py, glibc=glibc)))
-    # linux_<arch> is the only thing we drop on purpose: such wheels fit one distro only.
+    # packaging 26 ranks linux_<arch> first (a wheel built on this very machine); a Nix
+    # target is never that machine, so we rank it after every manylinux tag of the same
+    # interpreter and ABI, where pip (its packaging before 26) ranked it.
     host = [str(t) for t in sys_tags() if not t.platform.startswith("linux_")]
-    assert ours == host
+    assert [t for t in ours if "-linux_" not in t] == host
+    groups: dict[str, list[str]] = {}
+    for tag in ours:
+        groups.setdefault(tag.rsplit("-", 1)[0], []).append(tag)
+    for group in groups.values():
+        linux = [i for i, t in enumerate(group) if "-linux_" in t]
+        many = [i for i, t in enumerate(group) if "-manylinux" in t]
+        if linux and many:
+            assert len(linux) == 1 and linux[0] > max(many), group
     assert len(ours) > 500
 
 
 def test_x86_64_platforms_descend_with_legacy_aliases_in_place() -> None:
     plats = platforms(make_target("x86_64-linux", "3.12", glibc="2.40"))
     assert plats[0] == "manylinux_2_40_x86_64"
-    assert plats[-1] == "manylinux1_x86_64"
+    assert plats[-2:] == ["manylinux1_x86_64", "linux_x86_64"]
     i = plats.index("manylinux_2_17_x86_64")
     assert plats[i + 1] == "manylinux2014_x86_64"
     assert plats[i + 2] == "manylinux_2_16_x86_64"
     assert plats[plats.index("manylinux_2_12_x86_64") + 1] == "manylinux2010_x86_64"
     assert plats[plats.index("manylinux_2_5_x86_64") + 1] == "manylinux1_x86_64"
-    assert not any(p.startswith(("linux_", "musllinux")) for p in plats)
+    assert not any(p.startswith("musllinux") for p in plats[:-1])
+    assert plats[-1] == "linux_x86_64"
 
 
 def test_aarch64_hand_checked() -> None:
@@ -68,7 +79,7 @@ def test_aarch64_hand_checked() -> None:
     ]
     plats = platforms(make_target("aarch64-linux", "3.12", glibc="2.28"))
     # aarch64 starts at manylinux2014: nothing below 2_17, no manylinux1/2010.
-    assert plats[-2:] == ["manylinux_2_17_aarch64", "manylinux2014_aarch64"]
+    assert plats[-3:] == ["manylinux_2_17_aarch64", "manylinux2014_aarch64", "linux_aarch64"]
     assert not any("x86_64" in t for t in tags)
     assert "cp312-abi3-manylinux_2_17_aarch64" in tags
     assert "py3-none-any" in tags and tags[-1] == "py30-none-any"

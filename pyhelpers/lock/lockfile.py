@@ -29,6 +29,22 @@ def sri_sha256(hexdigest: str) -> str:
 
 
 def package_entry(pin: Pin, sha256: str, size: int | None) -> dict[str, Any]:
+    entry = _entry(pin, sha256, size)
+    if linux_tag_only(pin.file.filename):
+        # Chosen last, after every manylinux tag: inspection is all that vouches for it.
+        entry["linux_tag_only"] = True
+    return entry
+
+
+def linux_tag_only(filename: str) -> bool:
+    """A wheel whose only Linux tags are ``linux_<arch>`` (no manylinux promise)."""
+    platforms = [p for p in filename.removesuffix(".whl").rsplit("-", 1)[-1].split(".")]
+    return any(p.startswith("linux_") for p in platforms) and not any(
+        p.startswith(("manylinux", "musllinux")) for p in platforms
+    )
+
+
+def _entry(pin: Pin, sha256: str, size: int | None) -> dict[str, Any]:
     return {
         "name": pin.name,
         "version": str(pin.version),

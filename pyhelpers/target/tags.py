@@ -41,8 +41,11 @@ def musllinux_platforms(arch: str, musl: tuple[int, int]) -> Iterator[str]:
 
 
 def platforms(target: Target) -> list[str]:
-    """Platform tags, most specific first. ``linux_<arch>`` is never included: such
-    wheels are built for one distribution and carry no promise for another."""
+    """Platform tags, most specific first. For glibc, ``linux_<arch>`` comes last, after
+    every manylinux tag, as pip ranks it on Linux: such a wheel was built for one
+    distribution and its tag promises nothing more, but inspect checks exactly what the
+    tag does not promise (symbol versions against the target's glibc, every library),
+    and private indexes serve only such wheels (PyPI serves none)."""
     if target.os == "darwin":
         assert target.macos is not None
         # packaging only probes the host when version or arch is missing.
@@ -50,7 +53,7 @@ def platforms(target: Target) -> list[str]:
     assert target.libc_version is not None
     if target.libc == "musl":
         return list(musllinux_platforms(target.arch, target.libc_version))
-    return list(manylinux_platforms(target.arch, target.libc_version))
+    return [*manylinux_platforms(target.arch, target.libc_version), f"linux_{target.arch}"]
 
 
 def target_tags(target: Target) -> list[ptags.Tag]:
