@@ -40,7 +40,8 @@ class Two:
         self.torchy = build_wheel(private, "torchy", "1.0")
         self.public, self.private = index_factory(public), index_factory(private)
 
-    def asked(self, server: IndexServer) -> set[str]:
+    @staticmethod
+    def asked(server: IndexServer) -> set[str]:
         """The projects whose pages or files a server was asked for."""
         names = set()
         for _, path in server.requests:
@@ -235,3 +236,32 @@ def test_axolotl_asks_the_pytorch_index_only_for_what_names_it() -> None:
     assert "accelerate" in {p.name for p in found.packages}
     assert lock.default_index == "https://pypi.org/simple/"
     assert "jupyter" not in {p.name for p in found.packages}  # the dev group's
+
+
+def test_a_requirements_file_s_extra_index_is_asked_for_what_only_it_has(
+    tmp_path: Path, index_factory: Callable[..., IndexServer], run: Run
+) -> None:
+    """A pipenv-made requirements.txt: PyPI as --index-url, the PyTorch index as
+    --extra-index-url, `torch==2.6.0+cu126 --hash ...`, which only the latter has (the
+    former has torch, but no +cu126 file)."""
+    public, extra = tmp_path / "public", tmp_path / "extra"
+    plain = build_wheel(public, "plain", "1.0")
+    build_wheel(public, "torchy", "2.6.0")
+    local = build_wheel(extra, "torchy", "2.6.0+cu126")
+    public_index, extra_index = index_factory(public), index_factory(extra)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(
+        f"--index-url {public_index.url}\n--extra-index-url {extra_index.url}\n"
+        f"plain==1.0 --hash=sha256:{sha(plain)}\n"
+        f"torchy==2.6.0+cu126 --hash=sha256:{sha(local)}\n"
+    )
+    out = tmp_path / "out.json"
+    code, _, err = run("convert", requirements, "-o", out, "--no-inspect", *TARGET)
+    assert code == 0, err
+    packages = json.loads(out.read_text())["targets"][KEY]["packages"]
+    assert packages["torchy"]["filename"] == local.name
+    assert packages["torchy"]["index"] == extra_index.url
+    assert packages["plain"]["index"] == public_index.url
+    # plain was found on the first index: the extra one was never asked for it.
+    asked = Two.asked(extra_index)
+    assert asked == {"torchy"}, asked

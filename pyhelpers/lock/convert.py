@@ -102,14 +102,15 @@ class Converter:
         self, package: LockedPackage, target: Target, ranking: TagRanking, python: Version
     ) -> tuple[IndexFile, str] | SdistOnly:
         named = [f for f in package.files if f.filename]
+        index = self.index_for(package)
         if named:
             release = _release(package, [_as_index_file(f) for f in named])
         else:
-            release = _release(package, self._by_hash(package, self.index_for(package)))
+            found, index = self._hashed(package)
+            release = _release(package, found)
         wheel = best_wheel(release, ranking, python, allow_yanked=True)
         if wheel is None:
             return self._no_wheel(package, release, target, ranking)
-        index = self.index_for(package)
         if wheel.file.url and wheel.file.sha256 and not self.refresh_index:
             # The lock says where and what: no index is asked (offline, or a private
             # index no longer reachable, still converts).
@@ -117,6 +118,35 @@ class Converter:
         file = wheel.file if wheel.file.url else self._locate(package, wheel.file, index)
         self._check_against_index(package, file, index)
         return file, index.urls[0]
+
+    def _hashed(self, package: LockedPackage) -> tuple[list[IndexFile], Index]:
+        """A hash-only package's files, and the index that has them. A package the lock
+        names no index for is looked for on each index the lock names, in its order, as
+        pip searches every --index-url and --extra-index-url of a requirements file for
+        every package (torch==2.6.0+cu126 is on the PyTorch index only); never elsewhere."""
+        first = self.index_for(package)
+        if self.override_index or package.index is not None:
+            return self._by_hash(package, first), first
+        order = [first] + [
+            self.indexes[key]
+            for key in dict.fromkeys(index_key(u) for u in self.lock.indexes)
+            if key in self.indexes and self.indexes[key] is not first
+        ]
+        failures = []
+        for index in order:
+            try:
+                return self._by_hash(package, index), index
+            except UserError as exc:
+                failures.append(exc)
+        if len(failures) == 1:
+            raise failures[0]
+        where = ", ".join(redact(i.urls[0]) for i in order)
+        allowed = len({f.sha256 for f in package.files if f.sha256})
+        raise UserError(
+            f"{self.lock.path}: none of the {allowed} hashes given for {package.name} "
+            f"{package.version} matches a file on any index it names ({where}); is it the "
+            "index the lock was made against?"
+        )
 
     def _by_hash(self, package: LockedPackage, index: Index) -> list[IndexFile]:
         """Hash-only locks: the index's files of that version whose sha256 the lock allows."""
