@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare
-from test_nixos_loader import host_library
+from test_nixos_loader import host_library, install
 from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
@@ -194,21 +194,8 @@ def _venv_with(tmp: Path, *wheels: Path) -> tuple[Path, Path]:
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     site = venv / "lib" / f"python3.{sys.version_info.minor}" / "site-packages"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-index",
-            "--target",
-            str(site),
-            *map(str, wheels),
-        ],
-        check=True,
-    )
+    for wheel in wheels:
+        install(wheel, site)
     return venv, site
 
 

@@ -156,11 +156,6 @@ def classify_loads(
     return [entries[k] for k in sorted(entries)]
 
 
-def supplied(entries: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The runtime loads a build or a venv supplies a file for."""
-    return [e for e in entries if e.get("soname") and e["kind"] not in ("unknown", "vendored")]
-
-
 class Shipping(Protocol):
     """A library another wheel ships (classify's ``Provider``)."""
 
