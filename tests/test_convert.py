@@ -99,10 +99,16 @@ def pylock(w: World) -> str:
 def poetry_lock(w: World) -> str:
     parts = []
     for name, version in VERSIONS.items():
+        deps = (
+            '[package.dependencies]\nnvidia-cuda-runtime-cu12 = "*"\nnvidia-nvtx-cu12 = "*"\n\n'
+            if name == "torchlike"
+            else ""
+        )
         files = ", ".join(f'{{file = "{p.name}", hash = "sha256:{sha(p)}"}}' for p in w.files[name])
         parts.append(
             f'[[package]]\nname = "{name}"\nversion = "{version}"\ndescription = ""\n'
-            f'optional = false\npython-versions = ">=3.11"\nfiles = [{files}]\n\n'
+            f'optional = false\npython-versions = ">=3.11"\ngroups = ["main"]\n'
+            f"files = [{files}]\n\n{deps}"
             f'[package.source]\ntype = "legacy"\nurl = "{w.index.url}"\nreference = "local"\n'
         )
     parts.append(
@@ -158,6 +164,69 @@ def requirements(w: World) -> str:
     return "\n".join(lines) + "\n"
 
 
+def pdm_lock(w: World, *, static_urls: bool = True) -> str:
+    """pdm 2.11+ (lock 4.5, inherit_metadata): groups and marker per package, files by
+    URL with static_urls, else by name (the index then comes from the pyproject.toml)."""
+    strategy = '"inherit_metadata", "static_urls"' if static_urls else '"inherit_metadata"'
+    parts = [
+        f'[metadata]\ngroups = ["default"]\nstrategy = [{strategy}]\nlock_version = "4.5.0"\n'
+        'content_hash = "sha256:0"\n\n[[metadata.targets]]\nrequires_python = ">=3.11"\n'
+    ]
+    for name, version in VERSIONS.items():
+        key = "url" if static_urls else "file"
+        files = ", ".join(
+            f'{{{key} = "{w.url(p) if static_urls else p.name}", hash = "sha256:{sha(p)}"}}'
+            for p in w.files[name]
+        )
+        deps = (
+            'dependencies = ["nvidia-cuda-runtime-cu12==12.8.90", "nvidia-nvtx-cu12"]\n'
+            if name == "torchlike"
+            else ""
+        )
+        parts.append(
+            f'[[package]]\nname = "{name}"\nversion = "{version}"\nrequires_python = ">=3.11"\n'
+            f'summary = ""\ngroups = ["default"]\n{deps}files = [{files}]\n'
+        )
+    return "\n".join(parts)
+
+
+def pdm_lock_files(w: World) -> str:
+    return pdm_lock(w, static_urls=False)
+
+
+def pdm_lock_42(w: World) -> str:
+    """The 4.2 layout (pdm < 2.8): files under [metadata.files] keyed "name version", no
+    groups per package: what is installed follows from the project's dependencies."""
+    parts = [
+        '[metadata]\nlock_version = "4.2"\ncross_platform = true\nstatic_urls = false\n'
+        'groups = ["default"]\ncontent_hash = "sha256:0"\n'
+    ]
+    shared = []
+    for name, version in VERSIONS.items():
+        deps = (
+            'dependencies = ["nvidia-cuda-runtime-cu12", "nvidia-nvtx-cu12>=12"]\n'
+            if name == "torchlike"
+            else ""
+        )
+        parts.append(
+            f'[[package]]\nname = "{name}"\nversion = "{version}"\nrequires_python = ">=3.11"\n'
+            f'summary = ""\n{deps}'
+        )
+        files = ", ".join(
+            f'{{url = "{w.url(p)}", hash = "sha256:{sha(p)}"}}' for p in w.files[name]
+        )
+        shared.append(f'"{name} {version}" = [{files}]')
+    parts.append("[metadata.files]\n" + "\n".join(shared) + "\n")
+    return "\n".join(parts)
+
+
+def pdm_project(w: World) -> str:
+    return (
+        '[project]\nname = "app"\nversion = "0.1.0"\ndependencies = ["torchlike"]\n\n'
+        f'[[tool.pdm.source]]\nname = "pypi"\nurl = "{w.index.url}"\n'
+    )
+
+
 FORMATS = {
     "uv.lock": uv_lock,
     "pylock.toml": pylock,
@@ -165,7 +234,12 @@ FORMATS = {
     "lock-1.1/poetry.lock": poetry_lock_11,
     "Pipfile.lock": pipfile_lock,
     "requirements.txt": requirements,
+    "pdm.lock": pdm_lock,
+    "pdm-files/pdm.lock": pdm_lock_files,
+    "lock-4.2/pdm.lock": pdm_lock_42,
 }
+# What a lock is read with: the project beside it.
+BESIDE = {"pdm-files/pdm.lock": pdm_project, "lock-4.2/pdm.lock": pdm_project}
 
 
 def convert(source: Path, out: Path, *extra: str) -> int:
@@ -192,6 +266,8 @@ def test_each_format_converts_to_the_same_wheels_and_hashes(
     source = tmp_path / fmt
     source.parent.mkdir(exist_ok=True)
     source.write_text(FORMATS[fmt](world))
+    if fmt in BESIDE:
+        source.with_name("pyproject.toml").write_text(BESIDE[fmt](world))
     out = tmp_path / "wheels.lock.json"
     assert convert(source, out) == 0
     doc = json.loads(out.read_text())
@@ -551,7 +627,8 @@ def test_a_package_the_index_no_longer_has_is_named_as_removed(
     text = poetry_lock(world).replace(
         "[metadata]",
         '[[package]]\nname = "pyav"\nversion = "14.0.1"\ndescription = ""\noptional = false\n'
-        'python-versions = ">=3.9"\nfiles = [{file = "pyav-14.0.1-py3-none-any.whl", '
+        'python-versions = ">=3.9"\ngroups = ["main"]\n'
+        'files = [{file = "pyav-14.0.1-py3-none-any.whl", '
         f'hash = "sha256:{"1" * 64}"}}]\n\n'
         f'[package.source]\ntype = "legacy"\nurl = "{world.index.url}"\nreference = "local"\n\n'
         "[metadata]",

@@ -73,6 +73,12 @@ def selections(lock: LockFile) -> list[tuple[list[str], Selection]]:
     if groups:
         chosen.append((["--all-groups"], Selection.of(all_groups=True)))
         chosen.append((["--only-group", groups[0]], Selection.of(only_groups=[groups[0]])))
+        chosen.append(
+            (
+                ["--all-groups", "--no-group", groups[0]],
+                Selection.of(all_groups=True, without=[groups[0]]),
+            )
+        )
     if len(every) > 1:
         chosen.append((["--all-packages"], Selection.of(all_packages=True)))
         chosen.append(

@@ -75,12 +75,12 @@ def add_parser(sub: Subcommands, parents: list[argparse.ArgumentParser]) -> None
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
-        "what is installed (uv.lock, poetry.lock)",
-        "uv's flags with uv's meaning, and poetry's --with, --only and --extras for the "
-        "same. Without them: the runtime dependencies of the (root) project only, as `uv "
-        "export --no-default-groups` (and uv2nix's deps.default) or `poetry install --only "
-        "main`; no dependency group, not even dev. A poetry.lock is read with the project's "
-        "pyproject.toml beside it.",
+        "what is installed (uv.lock, poetry.lock, pdm.lock)",
+        "uv's flags with uv's meaning, and poetry's and pdm's names for the same. Without "
+        "them: the runtime dependencies of the (root) project only, as `uv export "
+        "--no-default-groups` (and uv2nix's deps.default), `poetry install --only main` or "
+        "`pdm sync --prod`; no dependency group, not even dev. A poetry.lock is read with the "
+        "project's pyproject.toml beside it (a pdm.lock too, where it has one).",
     )
 
     def names(flags: list[str], dest: str, helptext: str) -> None:
@@ -95,13 +95,33 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--all-extras", action="store_true", help="include every extra")
     names(["--no-extra"], "no_extras", "leave this extra out of --all-extras")
-    names(["--group", "--with"], "groups", "include this dependency group")
+    names(
+        ["--group", "--with", "-G"],
+        "groups",
+        "include this dependency group (pdm: or extra; `-G :all` every one of both)",
+    )
     group.add_argument("--all-groups", action="store_true", help="include every group")
     names(
         ["--only-group", "--only"],
         "only_groups",
         "only this group, not the project's own "
         "dependencies (poetry's `--only main` is the default)",
+    )
+    names(
+        ["--without", "--no-group"],
+        "without",
+        "leave this group out, whatever else names it (poetry's and pdm's --without, uv's "
+        "--no-group)",
+    )
+    group.add_argument(
+        "--no-default",
+        action="store_true",
+        help="pdm's: leave out the project's own dependencies (its default group)",
+    )
+    group.add_argument(
+        "--prod",
+        action="store_true",
+        help="pdm's: no dependency group unless named; the default here already",
     )
     names(["--package"], "packages", "this workspace member instead of the root project")
     group.add_argument("--all-packages", action="store_true", help="every workspace member")
@@ -125,6 +145,8 @@ def selection_of(args: argparse.Namespace) -> Selection:
         only_groups=[] if only == ["main"] else only,
         packages=split(args.packages),
         all_packages=args.all_packages,
+        without=split(args.without),
+        no_default=args.no_default,
     )
 
 

@@ -1,4 +1,4 @@
-"""Read other tools' lock files (uv.lock, pylock.toml, poetry.lock, Pipfile.lock, pip
+"""Read other tools' lock files (uv.lock, pylock.toml, poetry.lock, pdm.lock, Pipfile.lock, pip
 requirements with hashes) into one model, and say which locked packages a target gets.
 
 ``convert`` then picks each package's wheel for a Nix target. What is installed is the
@@ -26,6 +26,7 @@ from .applicable import (
 )
 from .fields import _first_line, _read_text, _table
 from .model import (
+    PDM,
     PIPFILE,
     POETRY,
     PYLOCK,
@@ -40,6 +41,7 @@ from .model import (
     UvPackage,
     _Source,
 )
+from .pdm import _read_pdm
 from .pipfile import _read_pipfile
 from .poetry import _read_poetry
 from .pylock import _read_pylock
@@ -47,6 +49,7 @@ from .requirements import _read_requirements
 from .uv import _read_uv
 
 __all__ = [
+    "PDM",
     "PIPFILE",
     "POETRY",
     "PYLOCK",
@@ -87,12 +90,14 @@ def read_lock(path: Path) -> LockFile:
         return _read_pylock(src, _table(src, data, ""))
     if fmt == POETRY:
         return _read_poetry(src, _table(src, data, ""))
+    if fmt == PDM:
+        return _read_pdm(src, _table(src, data, ""))
     return _read_pipfile(src, data)
 
 
 def _format_by_name(path: Path) -> str | None:
     name = path.name
-    if name in (UV, POETRY, PIPFILE):
+    if name in (UV, POETRY, PIPFILE, PDM):
         return name
     if re.fullmatch(r"pylock\.([^.]+\.)?toml", name):  # PEP 751's file name rule
         return PYLOCK
@@ -141,9 +146,11 @@ def _sniff(path: Path, text: str) -> tuple[str, object]:
                 "content-hash" in metadata or "lock-version" in metadata
             ):
                 return POETRY, toml
+            if isinstance(metadata, dict) and "lock_version" in metadata:
+                return PDM, toml
             if "version" in toml and ("package" in toml or "requires-python" in toml):
                 return UV, toml
     raise UserError(
         f"{path}: not a lock file this can read; give a uv.lock, pylock.toml, poetry.lock,"
-        " Pipfile.lock or requirements file (a .txt named so, or with that content)"
+        " pdm.lock, Pipfile.lock or requirements file (a .txt named so, or with that content)"
     )

@@ -9,7 +9,7 @@ from packaging.version import InvalidVersion, Version
 
 from ...errors import UserError
 from ...target import markers
-from . import poetryconstraint
+from . import pdmselect, poetryconstraint
 from .fields import _clip, _first_line, _show
 from .model import (
     _FIX,
@@ -24,6 +24,7 @@ from .model import (
     UvDependency,
     UvPackage,
 )
+from .poetryinstall import poetry_install
 from .poetrywalk import Walk, poetry_walk
 from .selection import Selection, conflict_item
 
@@ -75,8 +76,10 @@ def applicable(lock: LockFile, env: dict[str, str], selection: Selection = DEFAU
     _check_covered(lock, env)
     if lock.format == UV:
         return _uv_applicable(lock, env, selection)
-    if lock.format == POETRY and lock.poetry_project is not None:
+    if lock.format == POETRY and (lock.poetry_project is not None or lock.poetry_locked_groups):
         return _poetry_applicable(lock, env, selection)
+    if lock.pdm is not None:
+        return _pdm_applicable(lock, env, selection)
     _no_selection(lock, selection)
     unfetchable = [e for e in lock.unfetchable if _holds(lock, e.marker, env, e.name)]
     chosen: dict[str, LockedPackage] = {}
@@ -111,10 +114,21 @@ def _poetry_applicable(lock: LockFile, env: dict[str, str], selection: Selection
     )
 
 
+def _pdm_applicable(lock: LockFile, env: dict[str, str], selection: Selection) -> Applicable:
+    def holds(marker: str | None, extras: frozenset[str], what: str) -> bool:
+        return _holds(lock, marker, env, what, extras)
+
+    assert lock.pdm is not None
+    found = pdmselect.reached(lock.path, lock.pdm, env, selection, holds, _describe(env))
+    return Applicable(found.packages, found.unfetchable, LockGraph(found.edges))
+
+
 def _poetry(lock: LockFile, env: dict[str, str], selection: Selection) -> Walk:
     def holds(marker: str | None, extras: frozenset[str], what: str) -> bool:
         return _holds(lock, marker, env, what, extras)
 
+    if lock.poetry_locked_groups:
+        return poetry_install(lock, selection, holds)
     python = Version(env["python_full_version"])
     return poetry_walk(lock, python, selection, holds, _describe(env))
 
@@ -129,8 +143,8 @@ def _no_selection(lock: LockFile, selection: Selection) -> None:
             " the lock"
         )
     raise UserError(
-        f"{lock.path}: --extra, --group and --package choose from a uv.lock or poetry.lock;"
-        f" a {lock.format} holds what it installs already: drop those flags"
+        f"{lock.path}: --extra, --group and --package choose from a uv.lock, poetry.lock or"
+        f" pdm.lock; a {lock.format} holds what it installs already: drop those flags"
     )
 
 

@@ -10,6 +10,7 @@ UV = "uv.lock"
 PYLOCK = "pylock.toml"
 POETRY = "poetry.lock"
 PIPFILE = "Pipfile.lock"
+PDM = "pdm.lock"
 REQUIREMENTS = "requirements.txt"
 PYPROJECT = "pyproject.toml"  # read beside a poetry.lock: the project's own dependencies
 
@@ -18,6 +19,7 @@ _FIX = {
     UV: "regenerate it with `uv lock`",
     PYLOCK: "regenerate it (e.g. `uv export --format pylock.toml -o pylock.toml`)",
     POETRY: "regenerate it with `poetry lock`",
+    PDM: "regenerate it with `pdm lock`",
     PIPFILE: "regenerate it with `pipenv lock`",
     REQUIREMENTS: "fix it or regenerate it (e.g. `uv export --format requirements.txt`)",
     PYPROJECT: "fix it (`poetry check` says more), or move it away from the lock",
@@ -121,6 +123,10 @@ class PoetryPackage:
     extras: tuple[tuple[str, tuple[str, ...]], ...]  # extra -> its requirement strings
     locked: LockedPackage | None  # None for the user's own code and what no index serves
     unfetchable: Unfetchable | None = None
+    # Lock version 2.1 (poetry >= 2): the groups that reach the package, and per group the
+    # marker it is installed under (None: everywhere); poetry's installer goes by them.
+    groups: tuple[str, ...] = ()
+    markers: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,6 +137,52 @@ class PoetryProject:
     path: str
     groups: tuple[tuple[str, tuple[PoetryDependency, ...]], ...]  # "main" first
     extras: tuple[tuple[str, tuple[str, ...]], ...]  # extra -> names of optional dependencies
+
+
+@dataclass(frozen=True)
+class PdmPackage:
+    """One [[package]] of pdm.lock. An entry with extras ("uvicorn[standard]") is its own
+    package of the same name and version, whose dependencies add the extras' ones."""
+
+    name: str
+    version: str | None
+    extras: tuple[str, ...]
+    groups: tuple[str, ...]  # inherit_metadata: the groups that reach it
+    marker: str | None  # inherit_metadata: where it is installed; None: everywhere
+    dependencies: tuple[PoetryDependency, ...]  # PEP 508 specifiers in `constraint`
+    locked: LockedPackage | None  # None for the user's own code and what no index serves
+    unfetchable: Unfetchable | None = None
+
+
+@dataclass(frozen=True)
+class PdmProject:
+    """The project beside a pdm.lock: what pdm resolves from when the lock has no
+    per-package groups, and which group names are extras and which dependency groups."""
+
+    path: str
+    name: str | None
+    dependencies: tuple[PoetryDependency, ...]  # the "default" group
+    extras: tuple[tuple[str, tuple[PoetryDependency, ...]], ...]  # optional-dependencies
+    groups: tuple[tuple[str, tuple[PoetryDependency, ...]], ...]  # dev and PEP 735 groups
+    indexes: tuple[str, ...] = ()  # [[tool.pdm.source]] indexes, in the order pdm asks them
+
+
+@dataclass(frozen=True)
+class PdmTarget:
+    """One [[metadata.targets]]: the environments the lock was resolved for."""
+
+    requires_python: str | None
+    platform: str | None  # pdm's names: "manylinux_2_17_x86_64", "linux", "macos_arm64"
+    implementation: str | None
+
+
+@dataclass(frozen=True)
+class PdmLock:
+    graph: tuple[PdmPackage, ...]
+    groups: tuple[str, ...]  # [metadata] groups: what was locked, "default" included
+    inherit_metadata: bool  # each package says its groups and marker: pdm installs by them
+    targets: tuple[PdmTarget, ...]
+    project: PdmProject | None
 
 
 @dataclass(frozen=True)
@@ -153,6 +205,9 @@ class LockFile:
     poetry_graph: tuple[PoetryPackage, ...] = ()  # poetry.lock only: every [[package]]
     poetry_project: PoetryProject | None = None  # poetry.lock with its pyproject.toml beside it
     poetry_python: str | None = None  # poetry.lock [metadata] python-versions ("^3.10")
+    poetry_locked_groups: bool = False  # lock-version >= 2.1: groups and markers per package
+    poetry_extras: tuple[tuple[str, tuple[str, ...]], ...] = ()  # poetry.lock [extras]
+    pdm: PdmLock | None = None  # pdm.lock only
     # The index of packages the lock names none for (poetry: PyPI; pipenv: its first
     # source); None: the first of `indexes`, else PyPI.
     default_index: str | None = None

@@ -47,6 +47,7 @@ from .schema import read_table
 class _Lock:
     metadata: Table
     package: list[object]
+    extras: Table | None
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def _read_poetry(src: _Source, data: Table) -> LockFile:
                 ),
                 locked,
                 missing,
+                tuple(_name(src, g, where) for g in package.groups),
+                _group_markers(src, table, package.groups, where),
             )
         )
         # Without the project's pyproject.toml, the default install is what the lock marks
@@ -138,6 +141,15 @@ def _read_poetry(src: _Source, data: Table) -> LockFile:
         poetry_graph=tuple(graph),
         poetry_project=project,
         poetry_python=_python_versions(src, lock.metadata),
+        # A 2.1 lock without any `groups` is not poetry's (it would not read it): the
+        # older reading then applies.
+        poetry_locked_groups=_lock_version(src, lock.metadata) >= Version("2.1")
+        and any(p.groups for p in graph),
+        poetry_extras=tuple(
+            (_name(src, extra, "extras"), tuple(_name(src, n, "extras") for n in names))
+            for extra, names in (lock.extras or {}).items()
+            if isinstance(names, list) and all(isinstance(n, str) for n in names)
+        ),
         # poetry records a source for every package but PyPI's.
         default_index=DEFAULT_INDEX,
     )
@@ -195,6 +207,34 @@ def _poetry_marker(src: _Source, table: Table, where: str) -> str | None:
     if not isinstance(value, str):
         raise src.error(where, f"'markers' should be a string or a table, not {src.kind(value)}")
     return _marker(src, value, where)
+
+
+def _group_markers(
+    src: _Source, table: Table, groups: list[str], where: str
+) -> tuple[tuple[str, str | None], ...]:
+    """Per group, the marker the package is installed under: one string for every group,
+    or a table by group; a group it does not name (or no markers at all) is "*"."""
+    value = table.get("markers")
+    if isinstance(value, str):
+        return tuple((_name(src, g, where), _marker(src, value, where)) for g in groups)
+    found = value if isinstance(value, dict) else {}
+    markers = []
+    for group in groups:
+        text = found.get(group)
+        if text is not None and not isinstance(text, str):
+            raise src.error(where, f"the marker of group {_show(group)} should be a string")
+        markers.append(
+            (_name(src, group, where), None if text is None else _marker(src, text, where))
+        )
+    return tuple(markers)
+
+
+def _lock_version(src: _Source, metadata: Table) -> Version:
+    text = _opt_str(src, metadata, "lock-version", "metadata") or "1.0"
+    try:
+        return Version(text)
+    except InvalidVersion:
+        raise src.error("metadata", f"lock-version {_show(text)} is not a version") from None
 
 
 def _poetry_file(src: _Source, value: object, name: str, version: str, where: str) -> LockedFile:

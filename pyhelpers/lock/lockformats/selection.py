@@ -20,6 +20,8 @@ class Selection:
     only_groups: frozenset[str] = frozenset()  # --only-group: the groups, not the project
     packages: frozenset[str] = frozenset()  # --package: these members instead of the root
     all_packages: bool = False  # --all-packages: every workspace member
+    without: frozenset[str] = frozenset()  # --without / --no-group: never these groups
+    no_default: bool = False  # pdm's --no-default: not the project's own dependencies
 
     @classmethod
     def of(
@@ -33,6 +35,8 @@ class Selection:
         only_groups: list[str] | None = None,
         packages: list[str] | None = None,
         all_packages: bool = False,
+        without: list[str] | None = None,
+        no_default: bool = False,
     ) -> Selection:
         def names(values: list[str] | None) -> frozenset[str]:
             return frozenset(canonicalize_name(v) for v in values or ())
@@ -46,6 +50,8 @@ class Selection:
             only_groups=names(only_groups),
             packages=names(packages),
             all_packages=all_packages,
+            without=names(without),
+            no_default=no_default,
         )
 
     @property
@@ -56,12 +62,14 @@ class Selection:
         return extra not in self.no_extras and (self.all_extras or extra in self.extras)
 
     def wants_group(self, group: str) -> bool:
+        if group in self.without:
+            return False
         return self.all_groups or group in self.groups or group in self.only_groups
 
     @property
     def wants_project(self) -> bool:
         """Whether the selected projects' own dependencies are installed."""
-        return not self.only_groups
+        return not self.only_groups and not self.no_default
 
     def as_dict(self) -> dict[str, Any]:
         """For the lock we write: a re-run with the same flags gives the same file."""
@@ -74,6 +82,8 @@ class Selection:
             "only_groups": sorted(self.only_groups),
             "packages": sorted(self.packages),
             "all_packages": self.all_packages,
+            "without": sorted(self.without),
+            "no_default": self.no_default,
         }
 
 
