@@ -54,7 +54,10 @@ def main() -> None:
                 argv = [verb, str(scientific), "-o", os.devnull, "-q", *TARGET]
                 timed(REPO, argv, env)  # downloads and scans once
                 rows.append((f"{verb} scientific", [*argv, "--offline"], True))
-            for lock, extra, both in ((livekit, ["--all-packages"], True), (giskard, [], False)):
+            for lock, extra, both in (
+                (livekit, ["--all-packages"], True),
+                (giskard, ["--allow-sdist"], False),
+            ):
                 if lock.is_file():
                     argv = ["convert", str(lock), "-o", os.devnull, "-q", "--no-inspect"]
                     argv += [*TARGET, *extra]

@@ -118,8 +118,9 @@ class Index:
         )
 
     def _project(self, name: NormalizedName, base: str, page: pages.Page) -> Project:
+        # Only a URL with an "@" can carry credentials (the rest, nearly all, are kept).
         files = [
-            replace(f, url=self.client.add_url_credentials(f.url))
+            replace(f, url=self.client.add_url_credentials(f.url)) if "@" in f.url else f
             for f in _parse(page.body, page.content_type, page.final_url)
         ]
         log.info("%s: %d files on %s", name, len(files), redact(base))

@@ -42,8 +42,15 @@ def _plausible(filename: str) -> bool:
     return _NAME.fullmatch(filename) is not None
 
 
+# An absolute URL with a plain host, no port, no fragment: as it is (PyPI's file URLs;
+# urljoin, urlsplit and urldefrag were most of a warm re-run's time on big pages).
+_PLAIN_ABSOLUTE = re.compile(r"(?!.*/\.)https?://[A-Za-z0-9.-]{1,253}/[^#\s\\]*")
+
+
 def _join(base: str, href: str) -> str | None:
     """An absolute URL, or None for one that does not parse (a bad IPv6 literal or port)."""
+    if _PLAIN_ABSOLUTE.fullmatch(href):
+        return href
     try:
         joined = urljoin(base, href)
         if "//" in href:  # a host of its own: check it (a relative link shares the page's)
@@ -101,6 +108,8 @@ def parse_json(text: str, base_url: str, where: str) -> list[IndexFile]:
         joined = _join(base_url, url)
         if joined is None:
             continue
+        if "#" in joined:
+            joined = urldefrag(joined).url
         raw_hashes = entry.get("hashes")
         hashes: dict[str, Any] = raw_hashes if isinstance(raw_hashes, dict) else {}
         metadata = entry.get("core-metadata", entry.get("dist-info-metadata"))
@@ -110,7 +119,7 @@ def parse_json(text: str, base_url: str, where: str) -> list[IndexFile]:
         files.append(
             IndexFile(
                 filename=filename,
-                url=urldefrag(joined).url,
+                url=joined,
                 sha256=_sha256(hashes.get("sha256")),
                 requires_python=rp if isinstance(rp, str) and rp.strip() else None,
                 yanked=_yanked(entry.get("yanked")),
