@@ -87,6 +87,12 @@ def atomic_output(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
     On any exception (including KeyboardInterrupt) the temporary file is removed and
     ``path`` keeps whatever it had before.
     """
+    if _is_special(path):
+        # A device or pipe (`-o /dev/null`, `-o /dev/stdout`, a FIFO): written into, as
+        # a shell redirection does; renaming over it would replace /dev/null itself.
+        with open(path, mode) as handle:
+            yield handle
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -110,6 +116,14 @@ def _mode_for(path: Path) -> int:
         umask = os.umask(0)
         os.umask(umask)
         return 0o666 & ~umask
+
+
+def _is_special(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -362,3 +362,27 @@ def test_prefetch_add_downloads_once_from_an_index_without_hashes(
     assert Path(json.loads(out)[0]["store_path"]).is_file()
     fetched = [path for method, path in server.requests if path == f"/files/{wheel.name}"]
     assert len(fetched) == 1
+
+
+def test_output_to_a_device_or_pipe_is_written_into_not_replaced(tmp_path: Path) -> None:
+    """`-o /dev/null` once renamed a regular file over /dev/null (run as root, it broke
+    every later program that opened it). A FIFO stands for the device here: it stays a
+    FIFO, and what is written comes out of it."""
+    import stat
+    import threading
+
+    from samples import SAMPLES
+
+    from pyhelpers.cli import main
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    argv = ["convert", str(SAMPLES / "demo" / "uv.lock"), "-o", str(fifo), "-q", "--no-inspect"]
+    assert main([*argv, "--offline", "--system", "x86_64-linux", "--python", "3.12"]) == 0
+    reader.join(30)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(received[0])["targets"]["x86_64-linux/3.12"]["packages"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.fifo"]  # no temporary file left

@@ -22,7 +22,7 @@ _FIX = {
     PDM: "regenerate it with `pdm lock`",
     PIPFILE: "regenerate it with `pipenv lock`",
     REQUIREMENTS: "fix it or regenerate it (e.g. `uv export --format requirements.txt`)",
-    PYPROJECT: "fix it (`poetry check` says more), or move it away from the lock",
+    PYPROJECT: "fix it, or move it away from the lock",
 }
 
 # uv source kinds that are the user's own code (the project, workspace members, path

@@ -4,24 +4,20 @@ dependencies]`` and PEP 735 ``[dependency-groups]``) and package sources."""
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from ...index.urls import DEFAULT_INDEX, index_key
-from .fields import _first_line, _name, _read_text
-from .model import PYPROJECT, PdmProject, PoetryDependency, Table, _Source
-from .poetryproject import _pep508_list, _pep735, _sub
+from .fields import _name
+from .model import PdmProject, PoetryDependency, Table, _Source
+from .poetryproject import _pep508_list, _pep735, _sub, load_pyproject
 
 
 def read_pdm_project(lock: _Source, path: Path) -> PdmProject | None:
     """The project beside a lock, or None when there is no pyproject.toml there."""
-    if not path.is_file():
+    loaded = load_pyproject(path)
+    if loaded is None:
         return None
-    src = _Source(str(path), PYPROJECT)
-    try:
-        data = tomllib.loads(_read_text(path))
-    except (tomllib.TOMLDecodeError, RecursionError) as exc:
-        raise src.error("", f"not valid TOML ({_first_line(exc)})") from None
+    src, data = loaded
     project = _sub(src, data, "project")
     pdm = _sub(src, _sub(src, data, "tool"), "pdm")
     name = project.get("name")

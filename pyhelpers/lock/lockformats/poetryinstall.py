@@ -7,7 +7,7 @@ names any more is installed all the same. Older locks are walked (``poetrywalk.p
 from __future__ import annotations
 
 from ...errors import UserError
-from .fields import _clip
+from .fields import _clip, _show
 from .model import LockFile, PoetryPackage
 from .poetrywalk import Holds, Walk
 from .selection import Selection
@@ -73,7 +73,7 @@ def _chosen(lock: LockFile, selection: Selection) -> tuple[frozenset[str], froze
         for name in sorted(names - known - {MAIN}):
             listed = ", ".join(sorted(known - {MAIN})) or "none"
             raise UserError(
-                f"{lock.path}: the lock has no {kind} {name} ({kind}s: {_clip(listed)});"
+                f"{lock.path}: the lock has no {kind} {_show(name)} ({kind}s: {_clip(listed)});"
                 " check the name"
             )
     groups = {

@@ -18,15 +18,23 @@ from .poetrydeps import dependency_specs
 MAIN = "main"
 
 
-def read_project(lock: _Source, path: Path) -> PoetryProject | None:
-    """The project beside a lock, or None when there is no pyproject.toml there."""
+def load_pyproject(path: Path) -> tuple[_Source, Table] | None:
+    """The pyproject.toml beside a lock, parsed, or None when there is none."""
     if not path.is_file():
         return None
     src = _Source(str(path), PYPROJECT)
     try:
-        data = tomllib.loads(_read_text(path))
+        return src, tomllib.loads(_read_text(path))
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise src.error("", f"not valid TOML ({_first_line(exc)})") from None
+
+
+def read_project(lock: _Source, path: Path) -> PoetryProject | None:
+    """The project beside a lock, or None when there is no pyproject.toml there."""
+    loaded = load_pyproject(path)
+    if loaded is None:
+        return None
+    src, data = loaded
     tool = _sub(src, _sub(src, data, "tool"), "poetry")
     project = _sub(src, data, "project")
     groups: dict[str, list[PoetryDependency]] = {MAIN: []}
