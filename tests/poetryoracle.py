@@ -6,6 +6,7 @@ reads only the lock and the project: no network."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -46,6 +47,25 @@ def _inside(project: Path) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def adopt(project: Path, python: str, main: list[str]) -> None:
+    """Give a lock committed without its project (the demo sample) a pyproject.toml that
+    depends on its ``main`` packages, and the lock the content hash poetry computes for
+    it, so poetry takes it as fresh. A 2.1 lock is installed by its groups and markers:
+    the project's own dependencies only make the main group exist."""
+    from poetry.factory import Factory
+
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "adopted"\nversion = "0"\n'
+        f"requires-python = {json.dumps(python)}\ndependencies = {json.dumps(main)}\n\n"
+        "[tool.poetry]\npackage-mode = false\n"
+    )
+    with _inside(project):
+        content_hash = Factory().create_poetry(project).locker._get_content_hash()
+    lock = project / "poetry.lock"
+    fresh = f'content-hash = "{content_hash}"'
+    lock.write_text(re.sub(r'(?m)^content-hash = ".*"$', fresh, lock.read_text()))
 
 
 def install(project: Path, flags: list[str], env: dict[str, str]) -> set[tuple[str, str]]:

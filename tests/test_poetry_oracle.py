@@ -6,11 +6,14 @@ Darwin targets, the packages we take are exactly those `poetry install --dry-run
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
-from poetryoracle import OracleError, install, poetry_available
+from poetryoracle import OracleError, adopt, install, poetry_available
+from samples import SAMPLES
 
 from pyhelpers.errors import UserError
 from pyhelpers.lock.lockformats import applicable, poetryconstraint, read_lock
@@ -20,11 +23,23 @@ from pyhelpers.target.environment import marker_environment
 from pyhelpers.target.target import make_target
 
 WILD = Path(__file__).resolve().parents[2] / "shared" / "samples" / "wild"
-PROJECTS = sorted(p.parent for p in WILD.glob("*/poetry.lock")) or [WILD / "(no poetry.lock)"]
+PROJECTS = [
+    *sorted(p.parent for p in SAMPLES.glob("*/poetry.lock")),
+    *(sorted(p.parent for p in WILD.glob("*/poetry.lock")) or [WILD / "(no poetry.lock)"]),
+]
 SYSTEMS = ["x86_64-linux", "aarch64-linux", "aarch64-darwin"]
-MAX_EACH = 5
+MAX_EACH = 12  # every group and extra of the locks we have
 
 pytestmark = pytest.mark.skipif(not poetry_available(), reason="needs poetry (pip install poetry)")
+
+
+def poetryconstraint_text(path: Path) -> str:
+    """The lock's python-versions where it is PEP 440 (as the demo's), else any Python 3."""
+    text = str(tomllib.loads(path.read_text())["metadata"].get("python-versions", ""))
+    try:
+        return str(SpecifierSet(text)) or ">=3"
+    except InvalidSpecifier:
+        return ">=3"
 
 
 def python_for(lock: LockFile) -> str:
@@ -61,6 +76,9 @@ def test_our_package_set_is_what_poetry_installs(project: Path, tmp_path: Path) 
         pytest.skip(f"{project} is absent (../shared/samples/wild is not beside this clone)")
     copy = tmp_path / project.name
     shutil.copytree(project, copy)
+    if not (copy / "pyproject.toml").exists():
+        main = [p.name for p in read_lock(copy / "poetry.lock").poetry_graph if "main" in p.groups]
+        adopt(copy, poetryconstraint_text(copy / "poetry.lock"), main)
     lock = read_lock(copy / "poetry.lock")
     python = python_for(lock)
     checked = 0
