@@ -62,7 +62,7 @@ def chosen_groups(path: str, pdm: PdmLock, selection: Selection) -> frozenset[st
         if locked and name not in locked:
             raise UserError(
                 f"{path}: {_show(name)} is not a group the lock has ({', '.join(sorted(locked))});"
-                f" lock it (`pdm lock -G {name}`) or leave it out"
+                " lock it (`pdm lock -G NAME`) or leave it out"
             )
         chosen.add(name)
     return frozenset(chosen - selection.no_extras - selection.without)
