@@ -4,10 +4,14 @@ project, the lock's targets; and what convert's pdm flags select."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from indexserver import IndexServer
+from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
 from pyhelpers.errors import UserError
@@ -244,3 +248,39 @@ def test_convert_takes_pdms_flags(tmp_path: Path) -> None:
     assert main([*args, *target, "--no-default", "-G", "web"]) == 0
     doc = json.loads(out.read_text())
     assert sorted(doc["targets"]["x86_64-linux/3.12"]["packages"]) == ["uvicorn", "uvloop"]
+
+
+def test_each_pdm_source_is_asked_in_turn_for_a_file_named_without_url(
+    tmp_path: Path, index_factory: Callable[..., IndexServer]
+) -> None:
+    """pdm.lock records no index per package; pdm looks on each [[tool.pdm.source]] in
+    turn. A package only the second source has is found there, not refused."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    public = build_wheel(first, "public", "1.0", requires_dist=["private"])
+    private = build_wheel(second, "private", "2.0")
+    one, two = index_factory(first), index_factory(second)
+
+    def entry(wheel: Path, name: str, version: str, deps: str = "") -> str:
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        return (
+            f'[[package]]\nname = "{name}"\nversion = "{version}"\ngroups = ["default"]\n{deps}'
+            f'files = [{{file = "{wheel.name}", hash = "sha256:{digest}"}}]\n'
+        )
+
+    lock = lock_at(
+        tmp_path,
+        '[metadata]\ngroups = ["default"]\nstrategy = ["inherit_metadata"]\n'
+        'lock_version = "4.5.0"\ncontent_hash = "sha256:0"\n\n'
+        + entry(public, "public", "1.0", 'dependencies = ["private"]\n')
+        + entry(private, "private", "2.0"),
+        '[project]\nname = "app"\ndependencies = ["public"]\n\n'
+        f'[[tool.pdm.source]]\nname = "pypi"\nurl = "{one.url}"\n\n'
+        f'[[tool.pdm.source]]\nname = "private"\nurl = "{two.url}"\n',
+    )
+    out = tmp_path / "out.json"
+    argv = ["convert", str(lock), "-o", str(out), "-q", "--no-inspect"]
+    assert main([*argv, "--system", "x86_64-linux", "--python", "3.12"]) == 0
+    packages = json.loads(out.read_text())["targets"]["x86_64-linux/3.12"]["packages"]
+    assert packages["public"]["url"].startswith(one.base_url)
+    assert packages["private"]["url"].startswith(two.base_url)
+    assert packages["public"]["dependencies"] == ["private"]

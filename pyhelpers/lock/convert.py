@@ -32,6 +32,7 @@ from ..target.environment import marker_environment, requirement_applies
 from ..target.tags import TagRanking
 from ..target.target import Target
 from .lockformats import (
+    PDM,
     LockedFile,
     LockedPackage,
     LockFile,
@@ -115,7 +116,10 @@ class Converter:
             # The lock says where and what: no index is asked (offline, or a private
             # index no longer reachable, still converts).
             return wheel.file, index.urls[0]
-        file = wheel.file if wheel.file.url else self._locate(package, wheel.file, index)
+        if wheel.file.url:
+            file = wheel.file
+        else:
+            file, index = self._located(package, wheel.file, index)
         self._check_against_index(package, file, index)
         return file, index.urls[0]
 
@@ -124,14 +128,9 @@ class Converter:
         names no index for is looked for on each index the lock names, in its order, as
         pip searches every --index-url and --extra-index-url of a requirements file for
         every package (torch==2.6.0+cu126 is on the PyTorch index only); never elsewhere."""
-        first = self.index_for(package)
-        if self.override_index or package.index is not None:
-            return self._by_hash(package, first), first
-        order = [first] + [
-            self.indexes[key]
-            for key in dict.fromkeys(index_key(u) for u in self.lock.indexes)
-            if key in self.indexes and self.indexes[key] is not first
-        ]
+        order = self._search_order(package)
+        if len(order) == 1:
+            return self._by_hash(package, order[0]), order[0]
         failures = []
         for index in order:
             try:
@@ -160,6 +159,34 @@ class Converter:
                 "is it the index the lock was made against?"
             )
         return files
+
+    def _search_order(self, package: LockedPackage) -> list[Index]:
+        """The index a package comes from, then, when its lock names none for it, every
+        index the lock names, in its order."""
+        first = self.index_for(package)
+        if self.override_index or package.index is not None:
+            return [first]
+        return [first] + [
+            self.indexes[key]
+            for key in dict.fromkeys(index_key(u) for u in self.lock.indexes)
+            if key in self.indexes and self.indexes[key] is not first
+        ]
+
+    def _located(
+        self, package: LockedPackage, file: IndexFile, index: Index
+    ) -> tuple[IndexFile, Index]:
+        """A file named without a URL, and the index that has it. pdm.lock records no
+        index per package, and pdm looks on each [[tool.pdm.source]] in turn: so do we.
+        poetry.lock says where each package came from: only that index is asked."""
+        if self.lock.format != PDM:
+            return self._locate(package, file, index), index
+        order = self._search_order(package)
+        for candidate in order[:-1]:
+            try:
+                return self._locate(package, file, candidate), candidate
+            except UserError:
+                continue  # not there, or no such project there: the next source
+        return self._locate(package, file, order[-1]), order[-1]
 
     def _locate(self, package: LockedPackage, file: IndexFile, index: Index) -> IndexFile:
         """poetry.lock names files without URLs: find the URL on the index by file name."""
