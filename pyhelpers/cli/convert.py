@@ -169,9 +169,10 @@ def run(args: argparse.Namespace, progress: Progress) -> int:
         or (source.indexes[0] if source.indexes else DEFAULT_INDEX)
     )
     urls = {index_key(u) for u in [default, *(p.index for p in source.packages if p.index)]}
-    if not args.index_url and not any(p.index for p in source.packages):
-        # Packages that name no index (a requirements file's) are looked for on each
-        # index the lock names: its --index-url and every --extra-index-url.
+    if not args.index_url and source.searches_every_index:
+        # Packages that name no index (a requirements file's, a pdm.lock's) are looked
+        # for on each index the lock names (--index-url and every --extra-index-url; each
+        # [[tool.pdm.source]]).
         urls |= {index_key(u) for u in source.indexes}
     indexes = {u: Index.open(client, u, list(args.extra_index_url)) for u in urls}
     for index in indexes.values():

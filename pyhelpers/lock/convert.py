@@ -32,7 +32,6 @@ from ..target.environment import marker_environment, requirement_applies
 from ..target.tags import TagRanking
 from ..target.target import Target
 from .lockformats import (
-    PDM,
     LockedFile,
     LockedPackage,
     LockFile,
@@ -119,7 +118,7 @@ class Converter:
         if wheel.file.url:
             file = wheel.file
         else:
-            file, index = self._located(package, wheel.file, index)
+            file, index = self._located(package, wheel.file)
         self._check_against_index(package, file, index)
         return file, index.urls[0]
 
@@ -129,8 +128,6 @@ class Converter:
         pip searches every --index-url and --extra-index-url of a requirements file for
         every package (torch==2.6.0+cu126 is on the PyTorch index only); never elsewhere."""
         order = self._search_order(package)
-        if len(order) == 1:
-            return self._by_hash(package, order[0]), order[0]
         failures = []
         for index in order:
             try:
@@ -161,10 +158,11 @@ class Converter:
         return files
 
     def _search_order(self, package: LockedPackage) -> list[Index]:
-        """The index a package comes from, then, when its lock names none for it, every
-        index the lock names, in its order."""
+        """The index a package comes from, then, when its lock names none for it and
+        searches every index (a requirements file, pdm.lock), every index the lock
+        names, in its order."""
         first = self.index_for(package)
-        if self.override_index or package.index is not None:
+        if self.override_index or package.index is not None or not self.lock.searches_every_index:
             return [first]
         return [first] + [
             self.indexes[key]
@@ -172,14 +170,10 @@ class Converter:
             if key in self.indexes and self.indexes[key] is not first
         ]
 
-    def _located(
-        self, package: LockedPackage, file: IndexFile, index: Index
-    ) -> tuple[IndexFile, Index]:
-        """A file named without a URL, and the index that has it. pdm.lock records no
-        index per package, and pdm looks on each [[tool.pdm.source]] in turn: so do we.
-        poetry.lock says where each package came from: only that index is asked."""
-        if self.lock.format != PDM:
-            return self._locate(package, file, index), index
+    def _located(self, package: LockedPackage, file: IndexFile) -> tuple[IndexFile, Index]:
+        """A file named without a URL (poetry.lock, pdm.lock), and the index that has it:
+        pdm.lock records no index per package, and pdm looks on each [[tool.pdm.source]]
+        in turn; poetry.lock says where each package came from, and only that is asked."""
         order = self._search_order(package)
         for candidate in order[:-1]:
             try:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
 from .. import __version__
 from ..cache import write_bytes_atomic
 from ..errors import UserError
@@ -38,7 +40,10 @@ def package_entry(pin: Pin, sha256: str, size: int | None) -> dict[str, Any]:
 
 def linux_tag_only(filename: str) -> bool:
     """A wheel whose only Linux tags are ``linux_<arch>`` (no manylinux promise)."""
-    platforms = [p for p in filename.removesuffix(".whl").rsplit("-", 1)[-1].split(".")]
+    try:
+        platforms = {tag.platform for tag in parse_wheel_filename(filename)[3]}
+    except InvalidWheelFilename:
+        return False
     return any(p.startswith("linux_") for p in platforms) and not any(
         p.startswith(("manylinux", "musllinux")) for p in platforms
     )

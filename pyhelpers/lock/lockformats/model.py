@@ -1,7 +1,7 @@
 """What every lock format is read into, and the formats' names."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from ...errors import UserError
@@ -169,9 +169,10 @@ class PdmProject:
 
 @dataclass(frozen=True)
 class PdmTarget:
-    """One [[metadata.targets]]: the environments the lock was resolved for."""
+    """One [[metadata.targets]]: the environments the lock was resolved for (its keys are
+    pdm's, read by schema.read_table)."""
 
-    requires_python: str | None
+    requires_python: str | None = field(metadata={"key": "requires_python"})
     platform: str | None  # pdm's names: "manylinux_2_17_x86_64", "linux", "macos_arm64"
     implementation: str | None
 
@@ -211,6 +212,10 @@ class LockFile:
     # The index of packages the lock names none for (poetry: PyPI; pipenv: its first
     # source); None: the first of `indexes`, else PyPI.
     default_index: str | None = None
+    # A package naming no index is looked for on each of `indexes` in turn, as pip does
+    # for a requirements file's --index-url and --extra-index-url, and pdm for its
+    # sources; otherwise it comes from the default index alone (poetry: PyPI).
+    searches_every_index: bool = False
 
 
 @dataclass(frozen=True)

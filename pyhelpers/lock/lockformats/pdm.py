@@ -2,7 +2,7 @@
 and hash, its dependencies, and, with the inherit_metadata strategy, the groups and the
 marker pdm installs it by. The 4.2-era layout keeps the files under [metadata.files]."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -55,15 +55,6 @@ class _Package:  # after its name, which names it in every message
     ref: str | None = None
     url: str | None = None
     path: str | None = None
-    subdirectory: str | None = None
-    editable: bool = False
-
-
-@dataclass(frozen=True)
-class _Target:
-    requires_python: str | None = field(metadata={"key": "requires_python"})
-    platform: str | None
-    implementation: str | None
 
 
 def _read_pdm(src: _Source, data: Table) -> LockFile:
@@ -88,6 +79,7 @@ def _read_pdm(src: _Source, data: Table) -> LockFile:
         unfetchable=tuple(p.unfetchable for p in graph if p.unfetchable is not None),
         skipped=_unique(p.name for p in graph if p.locked is None and p.unfetchable is None),
         default_index=indexes[0] if indexes else DEFAULT_INDEX,
+        searches_every_index=True,
         pdm=PdmLock(
             graph=tuple(graph),
             groups=tuple(
@@ -96,7 +88,7 @@ def _read_pdm(src: _Source, data: Table) -> LockFile:
             ),
             inherit_metadata=INHERIT_METADATA in strategy,
             targets=tuple(
-                _target(src, read_table(src, _Target, t, f"metadata targets {n}"))
+                read_table(src, PdmTarget, t, f"metadata targets {n}")
                 for n, t in enumerate(_list(src, metadata, "targets", "metadata"), 1)
             ),
             project=project,
@@ -201,7 +193,3 @@ def _metadata_files(src: _Source, metadata: Table) -> dict[tuple[str, str], list
         name = _name(src, text.split("[")[0], where)
         found[(name, _version(src, version, where))] = _list(src, table, key, "metadata files")
     return found
-
-
-def _target(src: _Source, target: _Target) -> PdmTarget:
-    return PdmTarget(target.requires_python, target.platform, target.implementation)

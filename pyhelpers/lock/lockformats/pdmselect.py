@@ -14,7 +14,7 @@ every locked group, dev groups too).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -30,13 +30,11 @@ from .model import (
     PoetryDependency,
     Unfetchable,
 )
+from .poetrywalk import Holds
 from .selection import Selection
 
 DEFAULT = "default"
 ALL = ":all"  # pdm's -G :all: every extra and (unless --prod) every dependency group
-
-# holds(marker, extras of the dependent, what it is for)
-Holds = Callable[[str | None, frozenset[str], str], bool]
 
 
 def chosen_groups(path: str, pdm: PdmLock, selection: Selection) -> frozenset[str]:

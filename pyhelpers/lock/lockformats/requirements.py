@@ -52,6 +52,7 @@ def _read_requirements(path: Path) -> LockFile:
         format=REQUIREMENTS,
         packages=tuple(packages),
         indexes=_unique([*indexes, *parsed.extra_index_urls]),
+        searches_every_index=True,
     )
 
 
