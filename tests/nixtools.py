@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +138,11 @@ def nix_eval(expression: str, args: list[str] | None = None) -> Any:
 
 class NixError(Exception):
     pass
+
+
+@functools.cache
+def unique_version(tmp_path: Path) -> str:
+    """A version no earlier run used, the same for one test's ``tmp_path``, so the Nix
+    store cannot answer a build from a previous run's output (a tmp folder's inode, used
+    before, repeats across runs)."""
+    return f"1.0.post{time.time_ns()}"

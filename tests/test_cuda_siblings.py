@@ -15,7 +15,7 @@ from cudaworld import build_cuda_world
 from hostmarks import needs_x86_64
 from hostpython import CP, KEY, PY, SITE
 from indexserver import IndexServer
-from nixtools import NixError, needs_nix, nix_eval
+from nixtools import NixError, needs_nix, nix_eval, unique_version
 
 from pyhelpers.cli import main
 from pyhelpers.runtime.runpaths import read_facts
@@ -29,7 +29,7 @@ def cuda_index(tmp_path: Path, index_factory: Callable[..., IndexServer]) -> Ind
     build_cuda_world(
         tmp_path / "wheels",
         tmp_path,
-        f"1.0.post{tmp_path.stat().st_ino}",
+        unique_version(tmp_path),
         [f"{CP}-{CP}-manylinux_2_28_x86_64"],
     )
     return index_factory(tmp_path / "wheels")

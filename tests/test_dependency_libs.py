@@ -21,7 +21,7 @@ from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_x86_64
 from hostpython import PY, SITE
 from indexserver import IndexServer
-from nixtools import NIX, REPO, needs_nix, nix_build
+from nixtools import NIX, REPO, needs_nix, nix_build, unique_version
 from wheelfactory import build_wheel
 
 pytestmark = needs_x86_64
@@ -92,7 +92,7 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
-    return World(tmp_path, f"1.0.post{tmp_path.stat().st_ino}")
+    return World(tmp_path, unique_version(tmp_path))
 
 
 def inspect(run: Run, source: object, *flags: str) -> tuple[int, dict[str, dict[str, object]], str]:
@@ -130,7 +130,7 @@ def test_a_dependency_that_an_extra_of_a_dependency_brings_is_followed(
 ) -> None:
     """torch -> cuda-toolkit[cublas] -> nvidia-cublas; extra == "cublas" (bitsandbytes'
     chain): the extra's dependency is looked at, where a traceback came before."""
-    version = f"1.0.post{tmp_path.stat().st_ino}"
+    version = unique_version(tmp_path)
     wheels = tmp_path / "wheels"
     lib = compile_so(tmp_path / "libblasish.so", "int blas_value(void) { return 1; }\n",
                      soname="libblasish.so")  # fmt: skip

@@ -20,7 +20,7 @@ from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare, needs_x86_64
 from hostpython import KEY, PY, SITE
 from indexserver import IndexServer
-from nixtools import NIX, REPO, needs_nix, nix_build, standin_args
+from nixtools import NIX, REPO, needs_nix, nix_build, standin_args, unique_version
 from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
@@ -70,7 +70,7 @@ def runpaths(root: Path) -> dict[str, tuple[str, ...]]:
 
 def unique(tmp_path: Path) -> str:
     # A fresh version per run: an earlier run's store path must not answer for this one.
-    return f"1.0.post{tmp_path.stat().st_ino}"
+    return unique_version(tmp_path)
 
 
 def test_the_wheels_own_origin_entries_survive_autopatchelf(

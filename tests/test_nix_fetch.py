@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from indexserver import IndexServer
-from nixtools import NIX, needs_nix, nix_build
+from nixtools import NIX, needs_nix, nix_build, unique_version
 from wheelfactory import build_wheel
 
 from pyhelpers.cli import main
@@ -26,7 +26,7 @@ def test_lock_entry_is_a_working_fixed_output_fetch(
     wheel_dir: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
 ) -> None:
     # A unique version per run keeps an earlier run's store path from answering for this one.
-    version = f"1.0.post{tmp_path.stat().st_ino}"
+    version = unique_version(tmp_path)
     whl = build_wheel(
         wheel_dir, "fetchme", version, "cp312-cp312-manylinux_2_17_x86_64", c_extension=True
     )

@@ -18,7 +18,16 @@ from elfbuild import PLAIN_LIBRARY, compile_so
 from hostmarks import needs_unshare, needs_x86_64
 from hostpython import PY, SITE
 from indexserver import IndexServer
-from nixtools import NIX, REPO, NixError, needs_nix, nix_build, nix_eval, standin_args
+from nixtools import (
+    NIX,
+    REPO,
+    NixError,
+    needs_nix,
+    nix_build,
+    nix_eval,
+    standin_args,
+    unique_version,
+)
 from test_nixos_loader import host_library
 from wheelfactory import build_wheel
 
@@ -135,7 +144,7 @@ def test_wheel_set_builds_and_imports_with_host_libraries_hidden(
     wheel_dir: Path, index_factory: Callable[..., IndexServer], tmp_path: Path
 ) -> None:
     # A unique version keeps an earlier run's store paths from answering for this one.
-    version = f"1.0.post{tmp_path.stat().st_ino}"
+    version = unique_version(tmp_path)
     build_wheel(wheel_dir, "cxxdemo", version, TAG, cxx=True, requires_dist=["puredep"])
     build_wheel(wheel_dir, "puredep", version)
     index = index_factory(wheel_dir)

@@ -17,7 +17,7 @@ import pytest
 from hostmarks import needs_unshare, needs_x86_64
 from hostpython import PY, SITE
 from indexserver import IndexServer
-from nixtools import NIX, needs_nix, nix_build, standin_args
+from nixtools import NIX, needs_nix, nix_build, standin_args, unique_version
 from test_nixos_loader import host_library
 from wheelfactory import build_wheel
 
@@ -81,7 +81,7 @@ def _import_as_on_nixos(site: Path, tmp: Path) -> subprocess.CompletedProcess[st
 def test_mk_wheel_set_supplies_what_python_code_loads_by_name(
     tmp_path: Path, wheel_dir: Path, index_factory: Callable[..., IndexServer]
 ) -> None:
-    version = f"1.0.post{tmp_path.stat().st_ino}"
+    version = unique_version(tmp_path)
     build_wheel(wheel_dir, "rtload", version, extra_files={"rtload/__init__.py": LOADER})
     build_wheel(wheel_dir, "rtquiet", version)
     _lock(index_factory(wheel_dir), tmp_path / "l.json", "rtload", "rtquiet")
